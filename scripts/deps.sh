@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages recache needs to build and test, if missing.
+# Usage: scripts/deps.sh [extra-package...]   (uses sudo when not root)
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libuv1-dev libmbedtls-dev clang "$@")
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
