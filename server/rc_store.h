@@ -132,12 +132,19 @@ int rc_store_get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_valu
  *   IF_ABSENT  stores unless a fresh entry exists (stale ones may be replaced);
  *   IF_NEWER   stores unless a stored entry or tombstone has version >= w->entry_version;
  *   CAS        stores only if a live entry has version == w->cas_version.
+ * Lease fills (w->token != NULL) are stored only if the key's lease still
+ * has that token and nothing invalidated it since it was granted (a bump of
+ * the namespace, an invalidation of one of the fill's tags); otherwise
+ * RC_ELEASE_REJECTED, the lease is cancelled and its oldest parked reader
+ * promoted.  Any successful write releases the key's parked readers (woken,
+ * RELEASED) and ends its lease, so a slower lease holder's fill is rejected.
  */
 int rc_store_set(rc_store *st, const rc_store_key *key, const rc_store_write *w, uint64_t now_ms,
                  rc_store_write_result *out);
 
 /*
- * rc_store_delete - remove key.  Returns 0 or RC_EMISS.  An entry with a
+ * rc_store_delete - remove key and cancel its lease (the oldest parked
+ * reader is promoted through *woken).  Returns 0 or RC_EMISS.  An entry with a
  * non-zero entry version leaves a tombstone for tombstone_ms so a late
  * only-if-newer write of an older version is still rejected.
  */
@@ -148,7 +155,7 @@ int rc_store_touch(rc_store *st, const rc_store_key *key, uint32_t ttl_ms, uint6
                    uint64_t *ns_version);
 
 /*
- * rc_store_invalidate_key - hard (like delete, but a tombstone is kept
+ * rc_store_invalidate_key - cancels the key's lease like delete, then: hard (like delete, but a tombstone is kept
  * whenever the entry is versioned) or soft (the entry loses freshness and is
  * served stale until its lifetime ends).  0 or RC_EMISS.
  */
@@ -187,13 +194,17 @@ long rc_store_ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t
 /* rc_store_stats_text - global store statistics, same format; returns length written. */
 long rc_store_stats_text(rc_store *st, char *buf, size_t cap);
 
-/* rc_store_flush - drop every entry (namespace versions and tag epochs stay). */
+/* rc_store_flush - drop every entry and lease (parked readers woken CANCELLED); namespace versions stay. */
 void rc_store_flush(rc_store *st);
 
 /*
  * rc_store_sweep - background reclamation: examine up to `budget` ring slots
- * per shard, freeing obsolete entries (expired, hard-invalidated, old
- * namespace version, stale tombstones) without touching reference bits.
+ * per shard, freeing dead entries (expired past their stale window,
+ * hard-invalidated, tombstones past their time) without touching reference
+ * bits.  Entries of older namespace versions are left alone: they stay
+ * readable by explicit version until memory pressure makes the evictor
+ * reclaim them first.  Expired leases with parked readers promote their
+ * oldest reader (woken, PROMOTED); expired leases nobody waits on are freed.
  * Returns the number of entries freed.  Called from a server timer.
  */
 size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget);

@@ -14,9 +14,12 @@
  * success and a negative RC_E* code otherwise (recache/rc_errors.h).  Outcomes
  * the server reports as statuses map one to one: a miss is RC_EMISS, a
  * rejected conditional write RC_EEXISTS / RC_ENOT_NEWER / RC_ECAS_MISMATCH.
- * After RC_ETIMEDOUT, RC_EIO, RC_ECLOSED or RC_EPROTO the connection is
- * unusable (rc_client_ok() returns 0) and must be closed; every other error
- * leaves it usable.  Out of memory inside the library returns RC_ENOMEM.
+ * After RC_ETIMEDOUT, RC_EIO, RC_ECLOSED or RC_EPROTOCOL the connection is
+ * unusable (rc_client_ok() returns 0) and must be closed, as it is after a
+ * status the server closes the connection on (RC_ESERVER_BUSY,
+ * RC_EFRAME_TOO_LARGE, RC_EBAD_MAGIC, RC_EBAD_VERSION, RC_ESHUTTING_DOWN,
+ * RC_ESLOW_CONSUMER); every other error leaves it usable.  Out of memory
+ * inside the library returns RC_ENOMEM.
  *
  * Ownership: values returned in rc_value are owned by the caller and freed
  * with rc_value_free(); text results (stats) with free().
@@ -35,7 +38,7 @@ extern "C" {
 
 #define RECACHE_CLIENT_VERSION "0.1.0"
 
-/* Special values named below; the same as in the protocol header (rc_proto.h), which is not installed. */
+/* Special values named below, as in the protocol header (rc_proto.h, not installed). */
 #ifndef RC_TTL_NONE
 #define RC_TTL_NONE 0xFFFFFFFFu /* rc_value.ttl_left_ms: the entry never expires */
 #endif
@@ -67,7 +70,8 @@ typedef struct rc_server_info {
 /*
  * rc_connect - resolve, connect (bounded by connect_timeout_ms) and exchange
  * HELLO.  opts may be NULL for all defaults.  Returns 0 and *out, or
- * RC_ERESOLVE, RC_ECONNECT, RC_ETIMEDOUT, RC_EPROTO, RC_EBAD_VERSION, RC_ENOMEM.
+ * RC_ERESOLVE, RC_ECONNECT, RC_ETIMEDOUT, RC_ECLOSED, RC_EPROTOCOL, RC_EBAD_VERSION,
+ * RC_ESERVER_BUSY (connection limit reached), RC_ENOMEM.
  */
 int rc_connect(const rc_client_options *opts, rc_client **out);
 
@@ -132,7 +136,8 @@ typedef struct rc_write_info {
 
 int rc_ping(rc_client *c);
 
-/* rc_get - 0 and *out filled (caller frees), or RC_EMISS, or an error. */
+/* rc_get - 0 and *out filled (caller frees), or RC_EMISS, or an error.
+ * On RC_EMISS, out->data is NULL and out->ns_version is the version looked up. */
 int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
            const rc_get_options *opts, rc_value *out);
 

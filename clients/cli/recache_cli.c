@@ -1,0 +1,624 @@
+/*
+ * recache_cli.c - recache-cli, the command-line tool for humans.
+ *
+ *   recache-cli [-h HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... [OPTIONS]
+ *
+ * Design.  Two tables drive everything: the command options (X-macro
+ * CLI_OPTIONS: name, argument, help) and the commands (name, positional
+ * argument range, which options they accept, handler, help), so --help,
+ * argument checking and dispatch all come from one place.  A handler gets
+ * the connected client and the parsed arguments, performs one library call
+ * and prints its result; the library's return code becomes the exit status.
+ *
+ * Exit status: 0 success, 1 miss (not found), 2 error (message on stderr),
+ * 3 a condition rejected the write (message on stderr).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recache/recache.h"
+
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_MISS = 1,
+    CLI_ERROR = 2,
+    CLI_REJECTED = 3,
+};
+
+#define CLI_DEFAULT_HOST   "127.0.0.1"
+#define CLI_DEFAULT_PORT   7400
+#define CLI_MAX_POSITIONAL 64
+#define CLI_MAX_TAGS       255
+
+/* Command options: X(ID, "name", "ARG" or NULL for a flag, "help"). */
+#define CLI_OPTIONS(X)                                                                             \
+    X(TTL, "ttl", "MS", "time to live in milliseconds (default: the namespace's)")                 \
+    X(STALE, "stale", "MS", "stale window after expiry in milliseconds")                           \
+    X(FLAGS, "flags", "N", "client flags stored with the value")                                   \
+    X(IF_ABSENT, "if-absent", NULL, "store only if the key has no live entry")                     \
+    X(IF_NEWER, "if-newer", "VER",                                                                 \
+      "stamp entry version VER; store only if the stored one is older")                            \
+    X(CAS, "cas", "VER", "store only if the stored entry version is VER")                          \
+    X(ENTRY_VERSION, "entry-version", "VER", "entry version to stamp on the value")                \
+    X(TAG, "tag", "TAG", "attach a tag (repeat for several)")                                      \
+    X(VERSION, "version", "VER", "namespace version: current or a number")                         \
+    X(MIN_VERSION, "min-version", "VER", "make the node adopt at least this version first")        \
+    X(TO, "to", "VER", "target version (default: current + 1)")                                    \
+    X(SOFT, "soft", NULL, "soft invalidation: entries become stale instead of misses")             \
+    X(RAW, "raw", NULL, "print the value's bytes exactly, without a newline")
+
+enum cli_option_id {
+#define CLI_OPT_ENUM(id, name, arg, help) CLI_OPT_##id,
+    CLI_OPTIONS(CLI_OPT_ENUM)
+#undef CLI_OPT_ENUM
+        CLI_OPT_COUNT
+};
+
+typedef struct cli_option {
+    const char *name;
+    const char *arg;
+    const char *help;
+} cli_option;
+
+static const cli_option cli_options[CLI_OPT_COUNT] = {
+#define CLI_OPT_ROW(id, name, arg, help) [CLI_OPT_##id] = {name, arg, help},
+    CLI_OPTIONS(CLI_OPT_ROW)
+#undef CLI_OPT_ROW
+};
+
+#define OPT(id) (1u << CLI_OPT_##id)
+
+/* Everything a command handler needs, filled by the parser. */
+typedef struct cli_args {
+    const char *pos[CLI_MAX_POSITIONAL];
+    int npos;
+    int verbose;
+    int raw;
+    int soft;
+    int conditions; /* how many of --if-absent / --if-newer / --cas were given */
+    rc_set_options set;
+    rc_get_options get;
+    uint64_t bump_to;
+    const char *tags[CLI_MAX_TAGS];
+} cli_args;
+
+typedef int (*cli_handler)(rc_client *c, cli_args *a);
+
+typedef struct cli_command {
+    const char *name;
+    const char *usage; /* positional arguments */
+    int min_args;
+    int max_args; /* -1: unbounded (up to CLI_MAX_POSITIONAL) */
+    unsigned options;
+    cli_handler run;
+    const char *help;
+} cli_command;
+
+/* ---- result reporting ------------------------------------------------------------------------ */
+
+/*
+ * cli_fail - map a library return code to the exit status, printing the
+ * reason on stderr (with the server's own message when it sent one).
+ */
+static int cli_fail(rc_client *c, int err)
+{
+    const char *detail = c ? rc_client_error_message(c) : "";
+    if (err == RC_EMISS) {
+        fprintf(stderr, "(miss) %s\n", rc_strerror(err));
+        return CLI_MISS;
+    }
+    if (err == RC_EEXISTS || err == RC_ENOT_NEWER || err == RC_ECAS_MISMATCH ||
+        err == RC_ELEASE_REJECTED) {
+        fprintf(stderr, "rejected: %s\n", rc_strerror(err));
+        return CLI_REJECTED;
+    }
+    if (detail[0] != '\0')
+        fprintf(stderr, "error: %s: %s\n", rc_strerror(err), detail);
+    else
+        fprintf(stderr, "error: %s\n", rc_strerror(err));
+    return CLI_ERROR;
+}
+
+/* cli_print_text - print a server text report, ending with exactly one newline. */
+static void cli_print_text(const char *text)
+{
+    size_t len = strlen(text);
+    fputs(text, stdout);
+    if (len == 0 || text[len - 1] != '\n')
+        fputc('\n', stdout);
+}
+
+/* ---- number parsing ---------------------------------------------------------------------------
+ */
+
+/* cli_parse_u64 - a whole decimal number within max.  0 or -1 (message printed). */
+static int cli_parse_u64(const char *what, const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (s[0] == '\0' || s[0] == '-' || *end != '\0' || errno == ERANGE || v > max) {
+        fprintf(stderr, "error: %s: '%s' is not a number in 0..%" PRIu64 "\n", what, s, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cli_parse_u32(const char *what, const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (cli_parse_u64(what, s, UINT32_MAX, &v))
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* cli_parse_version - "current" (0) or a positive version number. */
+static int cli_parse_version(const char *what, const char *s, uint64_t *out)
+{
+    if (strcmp(s, "current") == 0) {
+        *out = 0;
+        return 0;
+    }
+    return cli_parse_u64(what, s, UINT64_MAX, out);
+}
+
+/* ---- option parsing ---------------------------------------------------------------------------
+ */
+
+/* cli_apply_option - store one option's value in *a.  0 or -1 (message printed). */
+static int cli_apply_option(enum cli_option_id id, const char *val, cli_args *a)
+{
+    const char *name = cli_options[id].name;
+    switch (id) {
+    case CLI_OPT_TTL:
+        return cli_parse_u32(name, val, &a->set.ttl_ms);
+    case CLI_OPT_STALE:
+        return cli_parse_u32(name, val, &a->set.stale_ms);
+    case CLI_OPT_FLAGS:
+        return cli_parse_u32(name, val, &a->set.client_flags);
+    case CLI_OPT_IF_ABSENT:
+        a->set.cond = RC_SET_IF_ABSENT;
+        a->conditions++;
+        return 0;
+    case CLI_OPT_IF_NEWER:
+        a->set.cond = RC_SET_IF_NEWER;
+        a->conditions++;
+        return cli_parse_u64(name, val, UINT64_MAX, &a->set.entry_version);
+    case CLI_OPT_CAS:
+        a->set.cond = RC_SET_CAS;
+        a->conditions++;
+        return cli_parse_u64(name, val, UINT64_MAX, &a->set.cas_version);
+    case CLI_OPT_ENTRY_VERSION:
+        return cli_parse_u64(name, val, UINT64_MAX, &a->set.entry_version);
+    case CLI_OPT_TAG:
+        if (a->set.ntags == CLI_MAX_TAGS) {
+            fprintf(stderr, "error: at most %d tags\n", CLI_MAX_TAGS);
+            return -1;
+        }
+        a->tags[a->set.ntags++] = val;
+        return 0;
+    case CLI_OPT_VERSION:
+        if (cli_parse_version(name, val, &a->get.version))
+            return -1;
+        a->set.version = a->get.version;
+        return 0;
+    case CLI_OPT_MIN_VERSION:
+        return cli_parse_u64(name, val, UINT64_MAX, &a->get.min_version);
+    case CLI_OPT_TO:
+        return cli_parse_u64(name, val, UINT64_MAX, &a->bump_to);
+    case CLI_OPT_SOFT:
+        a->soft = 1;
+        return 0;
+    case CLI_OPT_RAW:
+        a->raw = 1;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* cli_find_option - the id of "--name" among the allowed options, or -1. */
+static int cli_find_option(const char *arg, unsigned allowed)
+{
+    for (int id = 0; id < CLI_OPT_COUNT; id++)
+        if ((allowed & (1u << id)) && strcmp(arg + 2, cli_options[id].name) == 0)
+            return id;
+    return -1;
+}
+
+/*
+ * cli_parse_command_args - split argv (after the command name) into
+ * positional arguments and the options the command accepts.  "--" ends
+ * option parsing (so a value may start with "--").  0 or -1 (message printed).
+ */
+static int cli_parse_command_args(const cli_command *cmd, int argc, char **argv, cli_args *a)
+{
+    int options_done = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = 1;
+        } else if (!options_done && (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0)) {
+            a->verbose = 1;
+        } else if (!options_done && strncmp(arg, "--", 2) == 0) {
+            int id = cli_find_option(arg, cmd->options);
+            if (id < 0) {
+                fprintf(stderr, "error: %s does not take option %s (see --help)\n", cmd->name, arg);
+                return -1;
+            }
+            const char *val = NULL;
+            if (cli_options[id].arg != NULL) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "error: %s needs a value\n", arg);
+                    return -1;
+                }
+                val = argv[++i];
+            }
+            if (cli_apply_option((enum cli_option_id)id, val, a))
+                return -1;
+        } else if (a->npos == CLI_MAX_POSITIONAL) {
+            fprintf(stderr, "error: too many arguments\n");
+            return -1;
+        } else {
+            a->pos[a->npos++] = arg;
+        }
+    }
+    int max = cmd->max_args < 0 ? CLI_MAX_POSITIONAL : cmd->max_args;
+    if (a->npos < cmd->min_args || a->npos > max) {
+        fprintf(stderr, "usage: recache-cli %s %s\n", cmd->name, cmd->usage);
+        return -1;
+    }
+    if (a->conditions > 1) {
+        fprintf(stderr, "error: --if-absent, --if-newer and --cas exclude each other\n");
+        return -1;
+    }
+    a->set.tags = a->tags;
+    return 0;
+}
+
+/* ---- command handlers -------------------------------------------------------------------------
+ */
+
+static int cmd_ping(rc_client *c, cli_args *a)
+{
+    (void)a;
+    int err = rc_ping(c);
+    if (err)
+        return cli_fail(c, err);
+    puts("PONG");
+    return CLI_OK;
+}
+
+static int cmd_set(rc_client *c, cli_args *a)
+{
+    rc_write_info info;
+    const char *value = a->pos[2];
+    int err =
+        rc_set(c, a->pos[0], a->pos[1], strlen(a->pos[1]), value, strlen(value), &a->set, &info);
+    if (err)
+        return cli_fail(c, err);
+    printf("OK ns_version=%" PRIu64 " entry_version=%" PRIu64 "\n", info.ns_version,
+           info.entry_version);
+    return CLI_OK;
+}
+
+/* cli_print_value_meta - the -v report of a read, on stderr so stdout stays the value. */
+static void cli_print_value_meta(const rc_value *v)
+{
+    fprintf(stderr, "ns_version %" PRIu64 "\n", v->ns_version);
+    fprintf(stderr, "entry_version %" PRIu64 "\n", v->entry_version);
+    fprintf(stderr, "flags %" PRIu32 "\n", v->client_flags);
+    if (v->ttl_left_ms == RC_TTL_NONE)
+        fprintf(stderr, "ttl_ms none\n");
+    else
+        fprintf(stderr, "ttl_ms %" PRIu32 "\n", v->ttl_left_ms);
+    fprintf(stderr, "state %s\n", v->stale ? "stale" : "fresh");
+}
+
+static int cmd_get(rc_client *c, cli_args *a)
+{
+    rc_value v;
+    int err = rc_get(c, a->pos[0], a->pos[1], strlen(a->pos[1]), &a->get, &v);
+    if (err) {
+        if (err == RC_EMISS && a->verbose)
+            fprintf(stderr, "ns_version %" PRIu64 "\n", v.ns_version);
+        return cli_fail(c, err);
+    }
+    fwrite(v.data, 1, v.len, stdout);
+    if (!a->raw)
+        fputc('\n', stdout);
+    if (a->verbose)
+        cli_print_value_meta(&v);
+    rc_value_free(&v);
+    return CLI_OK;
+}
+
+static int cmd_del(rc_client *c, cli_args *a)
+{
+    int err = rc_delete(c, a->pos[0], a->pos[1], strlen(a->pos[1]), a->get.version);
+    if (err)
+        return cli_fail(c, err);
+    puts("DELETED");
+    return CLI_OK;
+}
+
+static int cmd_touch(rc_client *c, cli_args *a)
+{
+    uint32_t ttl;
+    if (cli_parse_u32("ttl", a->pos[2], &ttl))
+        return CLI_ERROR;
+    int err = rc_touch(c, a->pos[0], a->pos[1], strlen(a->pos[1]), ttl, a->get.version);
+    if (err)
+        return cli_fail(c, err);
+    puts("TOUCHED");
+    return CLI_OK;
+}
+
+static int cmd_stats(rc_client *c, cli_args *a)
+{
+    char *text;
+    int err = rc_stats(c, a->npos > 0 ? a->pos[0] : NULL, &text);
+    if (err)
+        return cli_fail(c, err);
+    cli_print_text(text);
+    free(text);
+    return CLI_OK;
+}
+
+static int cmd_bump(rc_client *c, cli_args *a)
+{
+    uint64_t version;
+    int err = rc_bump(c, a->pos[0], a->bump_to, &version);
+    if (err)
+        return cli_fail(c, err);
+    printf("%" PRIu64 "\n", version);
+    return CLI_OK;
+}
+
+static int cmd_ns_info(rc_client *c, cli_args *a)
+{
+    char *text;
+    uint64_t version;
+    int err = rc_ns_info(c, a->pos[0], &text, &version);
+    if (err)
+        return cli_fail(c, err);
+    cli_print_text(text);
+    free(text);
+    return CLI_OK;
+}
+
+/* ns-config NS KEY=VALUE...: the settings travel newline-separated. */
+static int cmd_ns_config(rc_client *c, cli_args *a)
+{
+    size_t len = 1;
+    for (int i = 1; i < a->npos; i++)
+        len += strlen(a->pos[i]) + 1;
+    char *settings = malloc(len);
+    if (settings == NULL)
+        return cli_fail(c, RC_ENOMEM);
+    settings[0] = '\0';
+    for (int i = 1; i < a->npos; i++) {
+        if (strchr(a->pos[i], '=') == NULL) {
+            fprintf(stderr, "error: setting '%s' is not KEY=VALUE\n", a->pos[i]);
+            free(settings);
+            return CLI_ERROR;
+        }
+        strcat(settings, a->pos[i]);
+        strcat(settings, "\n");
+    }
+    char *text;
+    int err = rc_ns_config(c, a->pos[0], settings, &text);
+    free(settings);
+    if (err)
+        return cli_fail(c, err);
+    cli_print_text(text);
+    free(text);
+    return CLI_OK;
+}
+
+static int cmd_invalidate_tag(rc_client *c, cli_args *a)
+{
+    uint64_t epoch;
+    int err = rc_invalidate_tag(c, a->pos[0], a->soft ? RC_SOFT : RC_HARD, &epoch);
+    if (err)
+        return cli_fail(c, err);
+    printf("OK epoch=%" PRIu64 "\n", epoch);
+    return CLI_OK;
+}
+
+static int cmd_invalidate_key(rc_client *c, cli_args *a)
+{
+    int err = rc_invalidate_key(c, a->pos[0], a->pos[1], strlen(a->pos[1]),
+                                a->soft ? RC_SOFT : RC_HARD, a->get.version);
+    if (err)
+        return cli_fail(c, err);
+    puts("OK");
+    return CLI_OK;
+}
+
+static int cmd_flush(rc_client *c, cli_args *a)
+{
+    (void)a;
+    int err = rc_flush(c);
+    if (err)
+        return cli_fail(c, err);
+    puts("OK");
+    return CLI_OK;
+}
+
+static int cmd_hello(rc_client *c, cli_args *a)
+{
+    (void)a;
+    const rc_server_info *info = rc_server_info_get(c);
+    printf("server_version %s\n", info->server_version);
+    printf("protocol_version %u\n", (unsigned)info->protocol_version);
+    printf("instance_id %016" PRIx64 "\n", info->instance_id);
+    printf("max_frame %" PRIu32 "\n", info->max_frame);
+    printf("max_value %" PRIu32 "\n", info->max_value);
+    printf("max_key %u\n", (unsigned)info->max_key);
+    printf("max_tags %u\n", (unsigned)info->max_tags);
+    printf("max_tag_len %u\n", (unsigned)info->max_tag_len);
+    return CLI_OK;
+}
+
+#define SET_OPTIONS                                                                                \
+    (OPT(TTL) | OPT(STALE) | OPT(FLAGS) | OPT(IF_ABSENT) | OPT(IF_NEWER) | OPT(CAS) |              \
+     OPT(ENTRY_VERSION) | OPT(TAG) | OPT(VERSION))
+
+static const cli_command cli_commands[] = {
+    {"ping", "", 0, 0, 0, cmd_ping, "check the server answers"},
+    {"set", "NS KEY VALUE", 3, 3, SET_OPTIONS, cmd_set,
+     "store a value (exit 3 if a condition rejects it)"},
+    {"get", "NS KEY", 2, 2, OPT(VERSION) | OPT(MIN_VERSION) | OPT(RAW), cmd_get,
+     "print a value (exit 1 on a miss; -v: metadata on stderr)"},
+    {"del", "NS KEY", 2, 2, OPT(VERSION), cmd_del, "delete a key (exit 1 if absent)"},
+    {"touch", "NS KEY MS", 3, 3, OPT(VERSION), cmd_touch, "give a live entry a new TTL"},
+    {"stats", "[NS]", 0, 1, 0, cmd_stats, "server statistics, or one namespace's"},
+    {"bump", "NS", 1, 1, OPT(TO), cmd_bump, "make the next (or --to) version current; prints it"},
+    {"ns-info", "NS", 1, 1, 0, cmd_ns_info, "namespace version, settings and counters"},
+    {"ns-config", "NS KEY=VALUE...", 2, -1, 0, cmd_ns_config, "change namespace settings"},
+    {"invalidate-tag", "TAG", 1, 1, OPT(SOFT), cmd_invalidate_tag,
+     "invalidate every entry carrying TAG"},
+    {"invalidate-key", "NS KEY", 2, 2, OPT(SOFT) | OPT(VERSION), cmd_invalidate_key,
+     "invalidate one key (hard: miss; --soft: stale)"},
+    {"flush", "", 0, 0, 0, cmd_flush, "drop every entry on the server"},
+    {"hello", "", 0, 0, 0, cmd_hello, "show the server's version and limits"},
+};
+
+#define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])
+
+/* ---- top level --------------------------------------------------------------------------------
+ */
+
+static void cli_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: recache-cli [-h HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... "
+            "[OPTIONS]\n\n"
+            "  -h, --host HOST   server address (default %s)\n"
+            "  -p, --port PORT   server port (default %d)\n"
+            "  --timeout MS      connect and per-request timeout (default 5000)\n"
+            "  -v, --verbose     more detail (get: metadata on stderr)\n"
+            "  --help            this text\n\ncommands:\n",
+            CLI_DEFAULT_HOST, CLI_DEFAULT_PORT);
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        const cli_command *cmd = &cli_commands[i];
+        fprintf(out, "  %s%s%s\n      %s\n", cmd->name, cmd->usage[0] ? " " : "", cmd->usage,
+                cmd->help);
+        for (int id = 0; id < CLI_OPT_COUNT; id++) {
+            if (!(cmd->options & (1u << id)))
+                continue;
+            const cli_option *o = &cli_options[id];
+            fprintf(out, "      --%s%s%s: %s\n", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
+                    o->help);
+        }
+    }
+    fprintf(out, "\nexit status: 0 success, 1 miss, 2 error, 3 write rejected by a condition\n");
+}
+
+static const cli_command *cli_find_command(const char *name)
+{
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++)
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
+    return NULL;
+}
+
+/* Connection settings from the global options. */
+typedef struct cli_global {
+    rc_client_options conn;
+    int verbose;
+    int help;
+} cli_global;
+
+/*
+ * cli_parse_global - consume the options before the command.  Returns the
+ * index of the command name in argv, argc when none is left, or -1 (message
+ * printed).
+ */
+static int cli_parse_global(int argc, char **argv, cli_global *g)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0) {
+            g->help = 1;
+            continue;
+        }
+        if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            g->verbose = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "error: unknown option or missing value: %s\n", arg);
+            return -1;
+        }
+        const char *val = argv[++i];
+        uint32_t n;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--host") == 0) {
+            g->conn.host = val;
+        } else if (strcmp(arg, "-p") == 0 || strcmp(arg, "--port") == 0) {
+            if (cli_parse_u32("port", val, &n) || n == 0 || n > 65535) {
+                fprintf(stderr, "error: port must be 1..65535\n");
+                return -1;
+            }
+            g->conn.port = (uint16_t)n;
+        } else if (strcmp(arg, "--timeout") == 0) {
+            if (cli_parse_u32("timeout", val, &n) || n == 0)
+                return -1;
+            g->conn.connect_timeout_ms = g->conn.io_timeout_ms = n;
+        } else {
+            fprintf(stderr, "error: unknown option %s\n", arg);
+            return -1;
+        }
+    }
+    return i;
+}
+
+int main(int argc, char **argv)
+{
+    cli_global g = {.conn = {.host = CLI_DEFAULT_HOST, .port = CLI_DEFAULT_PORT}};
+    int at = cli_parse_global(argc, argv, &g);
+    if (at < 0)
+        return CLI_ERROR;
+    if (g.help) {
+        cli_usage(stdout);
+        return CLI_OK;
+    }
+    if (at >= argc) {
+        cli_usage(stderr);
+        return CLI_ERROR;
+    }
+    const cli_command *cmd = cli_find_command(argv[at]);
+    if (cmd == NULL) {
+        fprintf(stderr, "error: unknown command '%s' (see --help)\n", argv[at]);
+        return CLI_ERROR;
+    }
+    cli_args args = {0};
+    args.verbose = g.verbose;
+    args.set.stale_ms = RC_STALE_DEFAULT;
+    if (cli_parse_command_args(cmd, argc - at - 1, argv + at + 1, &args))
+        return CLI_ERROR;
+
+    rc_client *c;
+    int err = rc_connect(&g.conn, &c);
+    if (err) {
+        fprintf(stderr, "error: cannot connect to %s:%u: %s\n", g.conn.host, (unsigned)g.conn.port,
+                rc_strerror(err));
+        return CLI_ERROR;
+    }
+    int status = cmd->run(c, &args);
+    rc_close(c);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "error: writing output failed\n");
+        return CLI_ERROR;
+    }
+    return status;
+}

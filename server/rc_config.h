@@ -1,0 +1,158 @@
+/*
+ * rc_config.h - the server's configuration: one table of options, parsed
+ * from the command line and an optional config file.
+ *
+ * Design.  Every option is one row of RC_CONFIG_OPTIONS: its struct field,
+ * its name (the same for `--name VALUE`, `--name=VALUE` and a `name = value`
+ * file line), its kind, its default as text, its bounds and its help.  The
+ * struct, the defaults, the parser, the bounds check and `--help` are all
+ * generated from that row, so an option is added in exactly one place.
+ *
+ * Defaults are applied by parsing their text with the same code as user
+ * input, so a default can never drift from what the parser accepts.
+ *
+ * Precedence: defaults < config file < command-line flags.  The config file
+ * may also hold `namespace NAME setting=value ...` lines; they are kept as
+ * text in rc_config and applied to the store at startup
+ * (rc_store_ns_configure), which owns the meaning of each setting.
+ *
+ * Everything here is pure apart from rc_config_load_file (which reads a
+ * file) and rc_config_usage (which writes to a stream); failures are
+ * reported as RC_EINVAL plus a sentence in the caller's err buffer, never by
+ * printing or exiting, so the whole module is unit-testable.
+ */
+#ifndef RECACHE_RC_CONFIG_H
+#define RECACHE_RC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RC_KB ((uint64_t)1 << 10)
+#define RC_MB ((uint64_t)1 << 20)
+#define RC_GB ((uint64_t)1 << 30)
+#define RC_TB ((uint64_t)1 << 40)
+
+/*
+ * Kinds: UINT (decimal integer), SIZE (bytes, with an optional kb/mb/gb/tb
+ * suffix, case-insensitive, powers of 1024), STRING (free text; checked by
+ * rc_config_validate), LEVEL (a log level name).
+ *
+ * X(field, "name", KIND, "default", min, max, "help").  min/max bound UINT
+ * and SIZE values and are ignored for the other kinds.
+ */
+#define RC_CONFIG_OPTIONS(X)                                                                       \
+    X(bind, "bind", STRING, "127.0.0.1", 0, 0, "address to listen on (IPv4 or IPv6 literal)")      \
+    X(port, "port", UINT, "7400", 0, 65535, "TCP port to listen on (0 = pick a free port)")        \
+    X(threads, "threads", UINT, "0", 0, 1024, "worker threads (0 = one per core)")                 \
+    X(memory, "memory", SIZE, "1gb", RC_MB, RC_TB,                                                 \
+      "memory limit for cached entries (e.g. 512kb, 64mb, 1gb or plain bytes)")                    \
+    X(shards, "shards", UINT, "0", 0, 4096, "store shards, a power of two (0 = auto)")             \
+    X(max_frame, "max-frame", SIZE, "2mb", 8 * RC_KB, RC_GB,                                       \
+      "largest request frame accepted (must be >= max-value + max-key + 4096)")                    \
+    X(max_key, "max-key", UINT, "250", 1, 65535, "longest key accepted, in bytes")                 \
+    X(max_value, "max-value", SIZE, "1mb", 1, RC_GB, "largest value accepted")                     \
+    X(max_namespace, "max-namespace", UINT, "64", 1, 255, "longest namespace name, in bytes")      \
+    X(max_tags, "max-tags", UINT, "32", 0, 255, "most tags on one entry")                          \
+    X(max_tag_len, "max-tag-len", UINT, "128", 1, 255, "longest tag, in bytes")                    \
+    X(max_namespaces, "max-namespaces", UINT, "1024", 1, 1000000,                                  \
+      "most namespaces that may exist at once")                                                    \
+    X(max_connections, "max-connections", UINT, "10000", 1, 1000000,                               \
+      "most client connections open at once; more are refused with SERVER_BUSY")                   \
+    X(max_output, "max-output", SIZE, "64mb", 64 * RC_KB, 64 * RC_GB,                              \
+      "per-connection output buffer limit; reading pauses above it (must be >= max-frame)")        \
+    X(tombstone_ms, "tombstone-ms", UINT, "30000", 0, 86400000,                                    \
+      "how long a delete remembers a versioned entry's version, in ms")                            \
+    X(log_level, "log-level", LEVEL, "info", 0, 0, "log verbosity: error, warn, info or debug")    \
+    X(config, "config", STRING, "", 0, 0,                                                          \
+      "config file of 'name = value' and 'namespace NAME k=v ...' lines (flags override it)")
+
+/* C type stored for each kind. */
+#define RC__CFG_TYPE_UINT   uint64_t
+#define RC__CFG_TYPE_SIZE   uint64_t
+#define RC__CFG_TYPE_STRING char *
+#define RC__CFG_TYPE_LEVEL  int
+
+/* One `namespace NAME settings...` line of the config file. */
+typedef struct rc_config_ns {
+    char *name;     /* namespace name (owned) */
+    char *settings; /* the rest of the line, "k=v k=v" (owned; may be empty) */
+    unsigned line;  /* line number in the file, for error messages */
+} rc_config_ns;
+
+typedef struct rc_config {
+#define RC__CFG_FIELD(field, name, kind, def, lo, hi, help) RC__CFG_TYPE_##kind field;
+    RC_CONFIG_OPTIONS(RC__CFG_FIELD)
+#undef RC__CFG_FIELD
+    rc_config_ns *namespaces; /* owned array */
+    size_t nnamespaces;
+} rc_config;
+
+/* What the command line asks for besides configuring the server. */
+typedef enum rc_config_action {
+    RC_CONFIG_RUN = 0,
+    RC_CONFIG_HELP,    /* --help: print rc_config_usage and exit 0 */
+    RC_CONFIG_VERSION, /* --version: print the version and exit 0 */
+} rc_config_action;
+
+/* rc_config_init - fill cfg with every default.  cfg owns its strings; free with rc_config_free. */
+void rc_config_init(rc_config *cfg);
+
+/* rc_config_free - release everything cfg owns; cfg may be re-initialised afterwards. */
+void rc_config_free(rc_config *cfg);
+
+/*
+ * rc_config_set - set option `name` from its text form.  Returns 0, or
+ * RC_EINVAL with a sentence in err (unknown option, malformed value, value
+ * out of the option's bounds); on failure cfg is unchanged.
+ */
+int rc_config_set(rc_config *cfg, const char *name, const char *value, char *err, size_t errlen);
+
+/*
+ * rc_config_parse_size - "64mb", "1GB", "512kb", "100b", "4096": a byte
+ * count with an optional k/kb/m/mb/g/gb/t/tb/b suffix (case-insensitive,
+ * powers of 1024).  Returns 0, or RC_EINVAL for anything else, including
+ * overflow of 64 bits.
+ */
+int rc_config_parse_size(const char *text, uint64_t *out);
+
+/* rc_config_parse_uint - a plain decimal integer (no sign, no suffix).  0 or RC_EINVAL. */
+int rc_config_parse_uint(const char *text, uint64_t *out);
+
+/*
+ * rc_config_parse_text - apply config-file text (len bytes, need not be
+ * NUL-terminated): `name = value` lines, `namespace NAME k=v ...` lines,
+ * blank lines and `#` comments (to the end of the line).  `config` may not
+ * be set from a file.  source names the file in error messages
+ * ("FILE:LINE: ...").  Returns 0 or RC_EINVAL; on failure, options set by
+ * earlier lines stay set (the caller exits anyway).
+ */
+int rc_config_parse_text(rc_config *cfg, const char *text, size_t len, const char *source,
+                         char *err, size_t errlen);
+
+/* rc_config_load_file - read the file at path and rc_config_parse_text it.  0 or RC_EINVAL. */
+int rc_config_load_file(rc_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * rc_config_parse_args - apply a command line (argv[0] is skipped): first the
+ * file named by --config, if any, then every `--name VALUE` / `--name=VALUE`
+ * flag in order, so flags override the file.  --help and --version set
+ * *action and win over everything else: nothing is applied and no file is
+ * read (only the flag syntax is checked).  Returns 0 or RC_EINVAL (unknown
+ * flag, missing value, stray argument, bad value, bad file).
+ */
+int rc_config_parse_args(rc_config *cfg, int argc, char **argv, rc_config_action *action, char *err,
+                         size_t errlen);
+
+/*
+ * rc_config_validate - cross-option checks: bind is an IPv4/IPv6 literal,
+ * shards a power of two, max-frame >= max-value + max-key + 4096,
+ * max-output >= max-frame, namespace lines within max-namespace and
+ * max-namespaces.  Returns 0 or RC_EINVAL with a sentence in err.
+ */
+int rc_config_validate(const rc_config *cfg, char *err, size_t errlen);
+
+/* rc_config_usage - print usage and every option (name, default, help) to out. */
+void rc_config_usage(FILE *out, const char *prog);
+
+#endif /* RECACHE_RC_CONFIG_H */

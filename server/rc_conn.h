@@ -1,0 +1,129 @@
+/*
+ * rc_conn.h - one client connection: framing, ordered processing,
+ * batched writes and backpressure.
+ *
+ * Design.  A connection belongs to one worker and is only ever touched on
+ * that worker's thread.  Input: reads land in the worker's shared read
+ * buffer whenever the connection has no partial input, so an idle or
+ * request-response connection owns no input memory; only the tail of a
+ * frame split across reads (or a backlog kept while output is throttled)
+ * is copied into the connection's own buffer.  Each frame's header is
+ * checked against the configured limits before that buffer grows to hold
+ * the body, so a client cannot make the server allocate more than
+ * max-frame for input.
+ *
+ * Output: handlers append complete response frames to `out`
+ * (rc_conn_send, or rc_conn_reserve/rc_conn_commit to write a value in
+ * place).  After a read callback has handled every complete frame, one
+ * uv_write sends everything pending; while it is in flight, new responses
+ * accumulate in the other buffer and go out in the next write.  When
+ * pending output passes max-output the connection stops reading (and stops
+ * processing frames it already has) until the write drains: a client that
+ * does not read its responses cannot grow the server's memory.
+ *
+ * Appending a complete frame and calling rc_conn_flush is the one response
+ * path, usable from any code on the worker thread; it is what a parked
+ * request answered later (or a pushed event) will use.  Such a request must
+ * not outlive its connection: it is either cancelled from the close path
+ * (rc_lease.h's waiter detach settles the race with a fill) or pins the
+ * connection with a count that delays the free in the close callback.
+ *
+ * Lifetime: a connection is freed only in its uv_close callback.  Closing
+ * is either immediate (rc_conn_close: I/O error, shutdown deadline) or
+ * after flushing (draining: header error, peer EOF, server shutdown,
+ * SERVER_BUSY rejection).
+ */
+#ifndef RECACHE_RC_CONN_H
+#define RECACHE_RC_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "rc_server.h"
+#include "recache/rc_proto.h"
+
+/* A growable byte buffer (rc_xrealloc'ed; cap 0 means no allocation). */
+typedef struct rc_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} rc_buf;
+
+struct rc_conn {
+    uv_tcp_t tcp;         /* tcp.data points back here */
+    uv_write_t write_req; /* the single write in flight */
+    rc_worker *worker;
+    rc_conn *prev, *next; /* worker->conns */
+
+    rc_buf in;        /* unprocessed input: a partial frame, or a backlog while throttled */
+    uint32_t in_need; /* length of the partial frame at in.data once its header is known, else 0 */
+    rc_buf out;       /* responses waiting for the next write */
+    rc_buf wbuf;      /* bytes of the write in flight */
+
+    bool admitted; /* counted in server->connections and connections_current */
+    bool reading;  /* uv_read_start is in effect */
+    bool writing;  /* write_req is in flight */
+    bool draining; /* no more input: close once output is flushed */
+    bool closing;  /* uv_close was called; freed in its callback */
+};
+
+/*
+ * rc_conn_accept - accept one connection from listener on worker w and
+ * start reading.  Over max-connections the connection is accepted, sent one
+ * SERVER_BUSY error frame and closed.  Worker thread only; failures are
+ * logged and counted, never fatal.
+ */
+void rc_conn_accept(rc_worker *w, uv_stream_t *listener);
+
+/*
+ * rc_conn_reserve - make room for n more bytes of output and return where
+ * they go.  The pointer is valid until the next reserve or send on c;
+ * nothing is sent until rc_conn_commit(c, n).  Aborts only on OOM.
+ */
+uint8_t *rc_conn_reserve(rc_conn *c, size_t n);
+
+/* rc_conn_commit - count n bytes written at the last reserve as output. */
+void rc_conn_commit(rc_conn *c, size_t n);
+
+/*
+ * rc_conn_send - encode msg as one complete frame at the end of c's output.
+ * Returns 0, or the encoder's error (nothing appended).  Does not start a
+ * write: call rc_conn_flush (the read path does it once per batch).
+ */
+int rc_conn_send(rc_conn *c, const rc_msg *msg);
+
+/*
+ * rc_conn_send_error - append an error response (status from err through
+ * rc_conn_wire_status, which must be an error status, and a message
+ * truncated to what the text field holds).  A message that cannot be
+ * encoded is replaced by rc_strerror(err).
+ */
+void rc_conn_send_error(rc_conn *c, uint8_t opcode, uint32_t request_id, int err,
+                        const char *message);
+
+/*
+ * rc_conn_wire_status - the wire status for a recache return code: 0 for
+ * success, the negated code for wire errors, NO_MEMORY for RC_ENOMEM,
+ * BAD_ARGUMENT for RC_EINVAL and INTERNAL for any other local code.
+ */
+uint16_t rc_conn_wire_status(int rc);
+
+/*
+ * rc_conn_flush - start a write of all pending output unless one is in
+ * flight (its completion starts the next).  A draining connection with
+ * nothing left to send is closed here.
+ */
+void rc_conn_flush(rc_conn *c);
+
+/*
+ * rc_conn_shutdown - graceful close for server shutdown: stop reading,
+ * drop unprocessed input, flush what is pending, then close.
+ */
+void rc_conn_shutdown(rc_conn *c);
+
+/* rc_conn_close - close now; pending output is dropped.  Idempotent. */
+void rc_conn_close(rc_conn *c);
+
+#endif /* RECACHE_RC_CONN_H */

@@ -1,0 +1,343 @@
+/*
+ * rc_ops.c - request handlers (see rc_ops.h for the design).
+ *
+ * Dispatch.  rc__handlers[] is indexed by opcode and generated from
+ * RC_OPCODES, naming one rc__handle_<OPCODE> function per row, so an opcode
+ * added to the protocol does not compile until it has a handler here.
+ *
+ * Not yet served: LGET (lease reads) and SUBSCRIBE (the invalidation
+ * channel) belong to later work.  Until then their handlers answer
+ * UNKNOWN_OPCODE with the message "not supported by this server version",
+ * which a client can tell apart from a truly unknown opcode.  EVENT is a
+ * server-to-client push and is never a valid request (the codec already
+ * refuses it; its handler exists for the table's completeness).
+ *
+ * GET writes its response in place: it reserves the encoded head plus the
+ * value in the connection's output from inside the store's value sink,
+ * lets the store copy the value there under the shard lock, then encodes
+ * the head in front of it (rc_encode_head).  The value is copied once, from
+ * the store to the output buffer.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "rc_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rc_alloc.h"
+#include "rc_log.h"
+#include "rc_server.h"
+#include "rc_store.h"
+
+/* Room for a STATS or NS_INFO text report. */
+#define RC__TEXT_CAP (64u * 1024u)
+
+#define RC__SERVER_NAME "recache-server " RECACHE_VERSION
+
+/* Everything a handler needs about the request it answers. */
+typedef struct rc__op_ctx {
+    rc_conn *conn;
+    rc_server *server;
+    uint64_t now_ms; /* the worker loop's monotonic clock */
+    const rc_msg *req;
+} rc__op_ctx;
+
+typedef void (*rc__op_handler)(const rc__op_ctx *x);
+
+/* A response skeleton for x's request: same opcode and request id, status 0. */
+static rc_msg rc__response(const rc__op_ctx *x)
+{
+    rc_msg resp = {0};
+    resp.opcode = x->req->opcode;
+    resp.hflags = RC_HF_RESPONSE;
+    resp.request_id = x->req->request_id;
+    return resp;
+}
+
+/* Append an error response; message NULL means the code's own sentence. */
+static void rc__reply_error(const rc__op_ctx *x, int rc, const char *message)
+{
+    rc_conn_send_error(x->conn, x->req->opcode, x->req->request_id, rc,
+                       message != NULL ? message : rc_strerror(rc));
+}
+
+/*
+ * Append resp with the status for rc.  Success and outcomes (MISS,
+ * EXISTS, ...) keep the operation's layout and carry resp's fields; error
+ * statuses carry only a message.
+ */
+static void rc__reply(const rc__op_ctx *x, rc_msg *resp, int rc)
+{
+    uint16_t status = rc_conn_wire_status(rc);
+    if (status >= RC_STATUS_FIRST_ERROR) {
+        rc__reply_error(x, rc, NULL);
+        return;
+    }
+    resp->status = status;
+    int err = rc_conn_send(x->conn, resp);
+    if (err != 0) {
+        rc_log_error("cannot encode a %s response: %s", rc_opcode_name(resp->opcode),
+                     rc_strerror(err));
+        rc__reply_error(x, RC_EINTERNAL, "the response could not be encoded");
+    }
+}
+
+static rc_store_key rc__key(const rc_msg *req)
+{
+    rc_store_key key = {req->ns, req->key, req->ns_version, req->min_version};
+    return key;
+}
+
+/* ---- connection and server ------------------------------------------------------------------ */
+
+static void rc__handle_HELLO(const rc__op_ctx *x)
+{
+    const rc_config *cfg = x->server->cfg;
+    rc_msg resp = rc__response(x);
+    resp.instance_id = x->server->instance_id;
+    resp.max_frame = (uint32_t)cfg->max_frame;
+    resp.max_value = (uint32_t)cfg->max_value;
+    resp.max_key = (uint16_t)cfg->max_key;
+    resp.max_tags = (uint8_t)cfg->max_tags;
+    resp.max_tag_len = (uint8_t)cfg->max_tag_len;
+    resp.text = rc_slice_str(RC__SERVER_NAME);
+    rc__reply(x, &resp, 0);
+}
+
+static void rc__handle_PING(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    rc__reply(x, &resp, 0);
+}
+
+/* STATS: server-wide text, or one namespace's report when a namespace is named. */
+static void rc__handle_STATS(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    char *text = rc_xmalloc(RC__TEXT_CAP);
+    uint64_t version = 0;
+    long len = x->req->ns.len == 0
+                   ? rc_server_stats_text(x->server, text, RC__TEXT_CAP)
+                   : rc_store_ns_info(x->server->store, x->req->ns, text, RC__TEXT_CAP, &version);
+    if (len >= 0) {
+        resp.value.ptr = (const uint8_t *)text;
+        resp.value.len = (uint32_t)len;
+    }
+    rc__reply(x, &resp, len < 0 ? (int)len : 0);
+    free(text);
+}
+
+/* ---- entries -------------------------------------------------------------------------------- */
+
+/* Where GET's response goes: reserved in the output by the value sink. */
+typedef struct rc__get_region {
+    rc_conn *conn;
+    size_t head_len;  /* encoded response size without the value bytes */
+    uint8_t *frame;   /* start of the reservation, NULL until the sink ran */
+    size_t value_len; /* value bytes the store copies after the head */
+} rc__get_region;
+
+/* Value sink: reserve head + value in the output; the store copies the value after the head. */
+static uint8_t *rc__get_sink(void *ctx, size_t len)
+{
+    rc__get_region *region = ctx;
+    region->frame = rc_conn_reserve(region->conn, region->head_len + len);
+    region->value_len = len;
+    return region->frame + region->head_len;
+}
+
+static void rc__handle_GET(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    /* The value's length prefix is fixed-width, so the head size does not depend on the value. */
+    long head_len = rc_encoded_size(&resp);
+    if (head_len < 0) {
+        rc__reply_error(x, RC_EINTERNAL, "the response could not be sized");
+        return;
+    }
+    rc__get_region region = {x->conn, (size_t)head_len, NULL, 0};
+    rc_store_key key = rc__key(x->req);
+    rc_store_read out = {0};
+    int rc = rc_store_get(x->server->store, &key, x->now_ms, rc__get_sink, &region, &out);
+    resp.ns_version = out.ns_version;
+    if (rc != 0) {
+        rc__reply(x, &resp, rc); /* nothing was committed, so a reservation is just discarded */
+        return;
+    }
+    resp.entry_version = out.entry_version;
+    resp.client_flags = out.client_flags;
+    resp.ttl_ms = out.ttl_left_ms;
+    resp.state = out.state;
+    resp.value.len = out.value_len;
+    if (region.frame == NULL && out.value_len == 0)
+        region.frame = rc_conn_reserve(x->conn, region.head_len);
+    if (region.frame == NULL || region.value_len != out.value_len ||
+        rc_encode_head(&resp, region.frame, region.head_len) != head_len) {
+        rc__reply_error(x, RC_EINTERNAL, "the value could not be placed in the response");
+        return;
+    }
+    rc_conn_commit(x->conn, region.head_len + region.value_len);
+}
+
+/* Whether a request carries a lease token (all zero means none). */
+static bool rc__has_token(const uint8_t token[RC_TOKEN_SIZE])
+{
+    for (size_t i = 0; i < RC_TOKEN_SIZE; i++) {
+        if (token[i] != 0)
+            return true;
+    }
+    return false;
+}
+
+static void rc__handle_SET(const rc__op_ctx *x)
+{
+    const rc_msg *req = x->req;
+    rc_msg resp = rc__response(x);
+    /*
+     * A token-carrying set is stored only if its lease is still current.
+     * This server grants no leases (LGET is not served), so no token can be
+     * current: reject it with the distinct status instead of storing it.
+     */
+    if (rc__has_token(req->token)) {
+        rc__reply(x, &resp, RC_ELEASE_REJECTED);
+        return;
+    }
+    rc_store_write w = {
+        .value = req->value.ptr,
+        .value_len = req->value.len,
+        .ttl_ms = req->ttl_ms,
+        .stale_ms = req->stale_ms,
+        .client_flags = req->client_flags,
+        .cond = req->cond,
+        .ntags = req->ntags,
+        .entry_version = req->entry_version,
+        .cas_version = req->cas_version,
+        .tags = req->tags,
+    };
+    rc_store_key key = rc__key(req);
+    rc_store_write_result out = {0};
+    int rc = rc_store_set(x->server->store, &key, &w, x->now_ms, &out);
+    resp.ns_version = out.ns_version;
+    resp.entry_version = out.entry_version;
+    rc__reply(x, &resp, rc);
+}
+
+static void rc__handle_DELETE(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    rc_store_key key = rc__key(x->req);
+    int rc = rc_store_delete(x->server->store, &key, x->now_ms, &resp.ns_version);
+    rc__reply(x, &resp, rc);
+}
+
+static void rc__handle_TOUCH(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    rc_store_key key = rc__key(x->req);
+    int rc = rc_store_touch(x->server->store, &key, x->req->ttl_ms, x->now_ms, &resp.ns_version);
+    rc__reply(x, &resp, rc);
+}
+
+static void rc__handle_INVALIDATE_KEY(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    rc_store_key key = rc__key(x->req);
+    int rc =
+        rc_store_invalidate_key(x->server->store, &key, x->req->mode, x->now_ms, &resp.ns_version);
+    rc__reply(x, &resp, rc);
+}
+
+static void rc__handle_INVALIDATE_TAG(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    int rc = rc_store_invalidate_tag(x->server->store, x->req->tag, x->req->mode, &resp.seq);
+    rc__reply(x, &resp, rc);
+}
+
+static void rc__handle_FLUSH(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    rc_store_flush(x->server->store);
+    rc__reply(x, &resp, 0);
+}
+
+/* ---- namespaces ----------------------------------------------------------------------------- */
+
+static void rc__handle_BUMP(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    int rc = rc_store_bump(x->server->store, x->req->ns, x->req->ns_version, &resp.ns_version);
+    rc__reply(x, &resp, rc);
+}
+
+/* Reply with the namespace report and version (NS_INFO, and NS_CONFIG after applying). */
+static void rc__reply_ns_info(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    char *text = rc_xmalloc(RC__TEXT_CAP);
+    long len = rc_store_ns_info(x->server->store, x->req->ns, text, RC__TEXT_CAP, &resp.ns_version);
+    if (len >= 0) {
+        resp.value.ptr = (const uint8_t *)text;
+        resp.value.len = (uint32_t)len;
+    }
+    rc__reply(x, &resp, len < 0 ? (int)len : 0);
+    free(text);
+}
+
+static void rc__handle_NS_INFO(const rc__op_ctx *x)
+{
+    rc__reply_ns_info(x);
+}
+
+static void rc__handle_NS_CONFIG(const rc__op_ctx *x)
+{
+    char err[256] = "";
+    int rc = rc_store_ns_configure(x->server->store, x->req->ns, x->req->value, err, sizeof(err));
+    if (rc != 0) {
+        rc__reply_error(x, rc, err[0] != '\0' ? err : NULL);
+        return;
+    }
+    rc__reply_ns_info(x);
+}
+
+/* ---- not served by this version (see the file comment) -------------------------------------- */
+
+static void rc__handle_LGET(const rc__op_ctx *x)
+{
+    rc__reply_error(x, RC_EUNKNOWN_OPCODE, "not supported by this server version");
+}
+
+static void rc__handle_SUBSCRIBE(const rc__op_ctx *x)
+{
+    rc__reply_error(x, RC_EUNKNOWN_OPCODE, "not supported by this server version");
+}
+
+static void rc__handle_EVENT(const rc__op_ctx *x)
+{
+    rc__reply_error(x, RC_EUNKNOWN_OPCODE, "event frames are pushed by the server, not requests");
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+/* One handler per RC_OPCODES row; see the file comment for LGET, SUBSCRIBE and EVENT. */
+static const rc__op_handler rc__handlers[256] = {
+#define RC__HANDLER_ROW(name, code, str) [code] = rc__handle_##name,
+    RC_OPCODES(RC__HANDLER_ROW)
+#undef RC__HANDLER_ROW
+};
+
+void rc_ops_dispatch(rc_conn *c, const rc_msg *req)
+{
+    rc_worker *w = c->worker;
+    rc__op_ctx x = {c, w->server, uv_now(&w->loop), req};
+    rc_stat_add(&w->stats.requests_total, 1);
+    rc_stat_add(&w->stats.requests[req->opcode], 1);
+    rc__op_handler handler = rc__handlers[req->opcode];
+    if (handler == NULL) {
+        rc__reply_error(&x, RC_EUNKNOWN_OPCODE, NULL);
+        return;
+    }
+    handler(&x);
+}

@@ -1,0 +1,610 @@
+/*
+ * rc_server.c - process startup, workers, shutdown and STATS (see
+ * rc_server.h for the threading design).
+ *
+ * Startup is done entirely on the main thread before any worker runs: the
+ * listening sockets are created and bound here (the first one decides the
+ * real port when port 0 was asked for), and every worker's loop, listener,
+ * wakeup handle and drain timer are initialised here too.  A worker thread
+ * then only runs its loop.  This keeps every startup failure synchronous
+ * and reportable, and pthread_create orders the setup before the worker's
+ * first use of its loop.
+ *
+ * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
+ * and posts each worker its stop task.  A stopping worker closes its
+ * listener and wakeup handle, drains its connections (flushing pending
+ * responses, bounded by RC__DRAIN_MS) and closes its drain timer when the
+ * last connection is gone; its loop then has no handles left and returns.
+ * The main thread joins the workers, closes every loop, destroys the store
+ * and frees everything.
+ */
+#define _GNU_SOURCE
+
+#include "rc_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "rc_alloc.h"
+#include "rc_conn.h"
+#include "rc_log.h"
+
+/* Size of each worker's shared read buffer. */
+#define RC__READ_BUF_SIZE (64u * 1024u)
+/* Pending-connection queue length of each listening socket. */
+#define RC__LISTEN_BACKLOG 1024
+/* How long a stopping worker lets connections flush before closing them. */
+#define RC__DRAIN_MS 5000
+/* Background sweep: period and ring slots examined per shard per tick. */
+#define RC__SWEEP_MS     100
+#define RC__SWEEP_BUDGET 64
+
+/* Startup progress that rc__server_finish must undo, in order. */
+typedef struct rc__startup {
+    bool loop_ready;  /* srv->loop initialised */
+    unsigned nready;  /* workers whose mutex and loop are initialised */
+    unsigned started; /* workers whose thread runs */
+} rc__startup;
+
+/* ---- cross-thread tasks --------------------------------------------------------------------- */
+
+int rc_worker_post(rc_worker *w, rc_task *task)
+{
+    task->next = NULL;
+    uv_mutex_lock(&w->queue_lock);
+    if (!w->accepting_tasks) {
+        uv_mutex_unlock(&w->queue_lock);
+        return RC_ESHUTTING_DOWN;
+    }
+    if (w->tasks_tail != NULL)
+        w->tasks_tail->next = task;
+    else
+        w->tasks_head = task;
+    w->tasks_tail = task;
+    /* Sent under the lock so it cannot race the worker closing `wakeup` (see rc__worker_stop). */
+    uv_async_send(&w->wakeup);
+    uv_mutex_unlock(&w->queue_lock);
+    return 0;
+}
+
+/* Run a detached list of tasks in order; each task's run() owns it from then on. */
+static void rc__run_tasks(rc_worker *w, rc_task *task)
+{
+    while (task != NULL) {
+        rc_task *next = task->next;
+        task->next = NULL;
+        task->run(w, task);
+        task = next;
+    }
+}
+
+/* Detach the whole queue under the lock; `accept_more` false closes it for good. */
+static rc_task *rc__take_tasks(rc_worker *w, bool accept_more)
+{
+    uv_mutex_lock(&w->queue_lock);
+    rc_task *list = w->tasks_head;
+    w->tasks_head = w->tasks_tail = NULL;
+    if (!accept_more)
+        w->accepting_tasks = false;
+    uv_mutex_unlock(&w->queue_lock);
+    return list;
+}
+
+static void rc__on_wakeup(uv_async_t *handle)
+{
+    rc_worker *w = handle->data;
+    rc__run_tasks(w, rc__take_tasks(w, true));
+}
+
+/* ---- worker lifecycle ----------------------------------------------------------------------- */
+
+static void rc__on_connection(uv_stream_t *listener, int status)
+{
+    rc_worker *w = listener->data;
+    if (status < 0) {
+        rc_log_warn("worker %u: accept error: %s", w->index, uv_strerror(status));
+        return;
+    }
+    rc_conn_accept(w, listener);
+}
+
+static void rc__close_drain_timer(rc_worker *w)
+{
+    if (!uv_is_closing((uv_handle_t *)&w->drain_timer))
+        uv_close((uv_handle_t *)&w->drain_timer, NULL);
+}
+
+void rc_worker_conn_closed(rc_worker *w)
+{
+    if (w->stopping && w->conns == NULL)
+        rc__close_drain_timer(w);
+}
+
+/* The drain deadline passed: close whatever is still flushing. */
+static void rc__on_drain_timeout(uv_timer_t *timer)
+{
+    rc_worker *w = timer->data;
+    unsigned n = 0;
+    for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        rc_conn_close(c);
+        n++;
+    }
+    rc_log_warn("worker %u: closed %u connections that did not drain in %d ms", w->index, n,
+                RC__DRAIN_MS);
+}
+
+/*
+ * The stop task (worker thread): refuse further tasks, run those already
+ * queued, stop accepting, drain every connection.  Closing `wakeup` after
+ * accepting_tasks went false under the lock guarantees no uv_async_send
+ * can target a closing handle.
+ */
+static void rc__worker_stop(rc_worker *w, rc_task *task)
+{
+    (void)task; /* embedded in the worker; nothing to free */
+    w->stopping = true;
+    rc_task *pending = rc__take_tasks(w, false);
+    uv_close((uv_handle_t *)&w->listener, NULL);
+    uv_close((uv_handle_t *)&w->wakeup, NULL);
+    rc__run_tasks(w, pending);
+    for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        rc_conn_shutdown(c);
+    }
+    if (w->conns == NULL)
+        rc__close_drain_timer(w);
+    else
+        uv_timer_start(&w->drain_timer, rc__on_drain_timeout, RC__DRAIN_MS, 0);
+}
+
+static void rc__worker_main(void *arg)
+{
+    rc_worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof(name), "rc-worker-%u", w->index % 1000u);
+    pthread_setname_np(pthread_self(), name);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+/*
+ * Set up worker w around the bound socket fd.  Returns 0, or a libuv error
+ * after logging it.  The fd is owned by the listener once uv_tcp_open
+ * succeeded (*fd is then set to -1); otherwise the caller closes it.
+ * Handles created before a failure are closed by rc__server_finish.
+ */
+static int rc__worker_init(rc_server *srv, rc_worker *w, int *fd, rc__startup *progress)
+{
+    w->server = srv;
+    w->stop_task.run = rc__worker_stop;
+    w->accepting_tasks = true;
+    int rc = uv_mutex_init(&w->queue_lock);
+    if (rc == 0) {
+        rc = uv_loop_init(&w->loop);
+        if (rc != 0)
+            uv_mutex_destroy(&w->queue_lock);
+    }
+    if (rc != 0) {
+        rc_log_error("worker %u: cannot create its loop: %s", w->index, uv_strerror(rc));
+        return rc;
+    }
+    progress->nready++;
+    w->read_buf_size = RC__READ_BUF_SIZE;
+    w->read_buf = rc_xmalloc(w->read_buf_size);
+    w->listener.data = w->wakeup.data = w->drain_timer.data = w;
+
+    if ((rc = uv_tcp_init(&w->loop, &w->listener)) == 0 &&
+        (rc = uv_tcp_open(&w->listener, *fd)) == 0)
+        *fd = -1;
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&w->listener, RC__LISTEN_BACKLOG, rc__on_connection);
+    if (rc == 0)
+        rc = uv_async_init(&w->loop, &w->wakeup, rc__on_wakeup);
+    if (rc == 0)
+        rc = uv_timer_init(&w->loop, &w->drain_timer);
+    if (rc != 0)
+        rc_log_error("worker %u: cannot listen: %s", w->index, uv_strerror(rc));
+    return rc;
+}
+
+/* ---- listening sockets ---------------------------------------------------------------------- */
+
+static socklen_t rc__addr_len(const struct sockaddr_storage *addr)
+{
+    return addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* One socket bound to srv->addr with SO_REUSEPORT.  Returns the fd or -errno. */
+static int rc__bind_socket(const rc_server *srv)
+{
+    int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        bind(fd, (const struct sockaddr *)&srv->addr, rc__addr_len(&srv->addr)) != 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+/* Store the port the kernel chose for fd into srv->addr and srv->port. */
+static int rc__learn_port(rc_server *srv, int fd)
+{
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &len) != 0)
+        return -errno;
+    in_port_t port = bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                 : ((struct sockaddr_in *)&bound)->sin_port;
+    if (srv->addr.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&srv->addr)->sin6_port = port;
+    else
+        ((struct sockaddr_in *)&srv->addr)->sin_port = port;
+    srv->port = ntohs(port);
+    return 0;
+}
+
+/* Bind one socket per worker (fds[i]); the first one fixes the port.  0 or -errno. */
+static int rc__bind_all(rc_server *srv, int *fds)
+{
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        fds[i] = rc__bind_socket(srv);
+        if (fds[i] < 0)
+            return fds[i];
+        if (i == 0) {
+            int rc = rc__learn_port(srv, fds[0]);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Parse cfg->bind into srv->addr (with cfg->port) and srv->host. */
+static int rc__resolve_bind(rc_server *srv)
+{
+    const rc_config *cfg = srv->cfg;
+    int port = (int)cfg->port;
+    int rc;
+    if (strchr(cfg->bind, ':') != NULL) {
+        rc = uv_ip6_addr(cfg->bind, port, (struct sockaddr_in6 *)&srv->addr);
+        if (rc == 0)
+            rc = uv_ip6_name((struct sockaddr_in6 *)&srv->addr, srv->host, sizeof(srv->host));
+    } else {
+        rc = uv_ip4_addr(cfg->bind, port, (struct sockaddr_in *)&srv->addr);
+        if (rc == 0)
+            rc = uv_ip4_name((struct sockaddr_in *)&srv->addr, srv->host, sizeof(srv->host));
+    }
+    srv->port = (unsigned)port;
+    if (rc != 0)
+        rc_log_error("bind: '%s' is not a usable address: %s", cfg->bind, uv_strerror(rc));
+    return rc;
+}
+
+/* ---- main loop: signals and sweep ----------------------------------------------------------- */
+
+static void rc__close_unless_closing(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+/* Begin shutdown (main thread): close the main loop's handles and stop every running worker. */
+static void rc__server_stop(rc_server *srv, unsigned started)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    uv_walk(&srv->loop, rc__close_unless_closing, NULL);
+    for (unsigned i = 0; i < started; i++) {
+        if (rc_worker_post(&srv->workers[i], &srv->workers[i].stop_task) != 0)
+            rc_log_error("worker %u did not take its stop task", i);
+    }
+}
+
+static void rc__on_signal(uv_signal_t *handle, int signum)
+{
+    rc_server *srv = handle->data;
+    rc_log_info("%s received: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    rc__server_stop(srv, srv->nworkers);
+}
+
+static void rc__on_sweep(uv_timer_t *timer)
+{
+    rc_server *srv = timer->data;
+    size_t freed = rc_store_sweep(srv->store, uv_now(&srv->loop), RC__SWEEP_BUDGET);
+    if (freed > 0)
+        rc_log_debug("sweep reclaimed %zu entries", freed);
+}
+
+static int rc__main_handles_init(rc_server *srv)
+{
+    srv->sigint.data = srv->sigterm.data = srv->sweep_timer.data = srv;
+    int rc = uv_signal_init(&srv->loop, &srv->sigint);
+    if (rc == 0)
+        rc = uv_signal_start(&srv->sigint, rc__on_signal, SIGINT);
+    if (rc == 0)
+        rc = uv_signal_init(&srv->loop, &srv->sigterm);
+    if (rc == 0)
+        rc = uv_signal_start(&srv->sigterm, rc__on_signal, SIGTERM);
+    if (rc == 0)
+        rc = uv_timer_init(&srv->loop, &srv->sweep_timer);
+    if (rc == 0)
+        rc = uv_timer_start(&srv->sweep_timer, rc__on_sweep, RC__SWEEP_MS, RC__SWEEP_MS);
+    if (rc != 0)
+        rc_log_error("cannot set up signal handling: %s", uv_strerror(rc));
+    return rc;
+}
+
+/* ---- startup and teardown ------------------------------------------------------------------- */
+
+/* Fill buf from getrandom(2), retrying short reads and EINTR.  0 or -errno. */
+static int rc__random(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Create the store and apply the config file's namespace lines.  Returns an exit status. */
+static int rc__store_init(rc_server *srv)
+{
+    const rc_config *cfg = srv->cfg;
+    rc_store_config sc = {
+        .memory_limit = (size_t)cfg->memory,
+        .nshards = (uint32_t)cfg->shards,
+        .max_value = (uint32_t)cfg->max_value,
+        .max_namespaces = (uint32_t)cfg->max_namespaces,
+        .max_tags = (uint8_t)cfg->max_tags,
+        .max_tag_len = (uint8_t)cfg->max_tag_len,
+        .tombstone_ms = (uint32_t)cfg->tombstone_ms,
+    };
+    uint64_t random[3];
+    int rc = rc__random(random, sizeof(random));
+    if (rc != 0) {
+        rc_log_error("getrandom failed: %s", strerror(-rc));
+        return RC_EXIT_FAILURE;
+    }
+    srv->instance_id = random[0];
+    sc.hash_seed[0] = random[1];
+    sc.hash_seed[1] = random[2];
+    rc = rc_store_create(&sc, &srv->store);
+    if (rc != 0) {
+        rc_log_error("the store rejects the configuration (%s): memory must hold at least one "
+                     "max-value entry per shard",
+                     rc_strerror(rc));
+        return RC_EXIT_CONFIG;
+    }
+    for (size_t i = 0; i < cfg->nnamespaces; i++) {
+        const rc_config_ns *ns = &cfg->namespaces[i];
+        char err[256] = "";
+        rc = rc_store_ns_configure(srv->store, rc_slice_str(ns->name), rc_slice_str(ns->settings),
+                                   err, sizeof(err));
+        if (rc != 0) {
+            rc_log_error("config line %u: namespace %s: %s", ns->line, ns->name,
+                         err[0] != '\0' ? err : rc_strerror(rc));
+            return RC_EXIT_CONFIG;
+        }
+    }
+    return RC_EXIT_OK;
+}
+
+/* Everything before the sockets: workers count, store, limits, address, main loop. */
+static int rc__server_init(rc_server *srv, const rc_config *cfg, rc__startup *progress)
+{
+    srv->cfg = cfg;
+    srv->start_ns = uv_hrtime();
+    srv->nworkers = cfg->threads != 0 ? (unsigned)cfg->threads : uv_available_parallelism();
+    srv->limits = (rc_limits){
+        .max_frame = (uint32_t)cfg->max_frame,
+        .max_value = (uint32_t)cfg->max_value,
+        .max_key = (uint16_t)cfg->max_key,
+        .max_ns = (uint8_t)cfg->max_namespace,
+        .max_tags = (uint8_t)cfg->max_tags,
+        .max_tag_len = (uint8_t)cfg->max_tag_len,
+    };
+    int status = rc__store_init(srv);
+    if (status != RC_EXIT_OK)
+        return status;
+    if (rc__resolve_bind(srv) != 0)
+        return RC_EXIT_CONFIG;
+    int rc = uv_loop_init(&srv->loop);
+    if (rc != 0) {
+        rc_log_error("cannot create the main loop: %s", uv_strerror(rc));
+        return RC_EXIT_FAILURE;
+    }
+    progress->loop_ready = true;
+    return RC_EXIT_OK;
+}
+
+static void rc__print_ready(const rc_server *srv)
+{
+    bool v6 = srv->addr.ss_family == AF_INET6;
+    printf("recache-server %s listening on %s%s%s:%u (%u workers, memory limit %llu bytes); "
+           "try: recache-cli -h %s -p %u ping\n",
+           RECACHE_VERSION, v6 ? "[" : "", srv->host, v6 ? "]" : "", srv->port, srv->nworkers,
+           (unsigned long long)srv->cfg->memory, srv->host, srv->port);
+    fflush(stdout);
+}
+
+/* Sockets, workers, threads, signals, then the ready line.  Returns an exit status. */
+static int rc__server_start(rc_server *srv, rc__startup *progress)
+{
+    int status = RC_EXIT_OK;
+    int *fds = rc_xmalloc(srv->nworkers * sizeof(int));
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        fds[i] = -1;
+    srv->workers = rc_xcalloc(srv->nworkers, sizeof(rc_worker));
+    int rc = rc__bind_all(srv, fds);
+    if (rc != 0) {
+        rc_log_error("cannot listen on %s port %u: %s", srv->host, srv->port, strerror(-rc));
+        status = RC_EXIT_FAILURE;
+    }
+    for (unsigned i = 0; status == RC_EXIT_OK && i < srv->nworkers; i++) {
+        srv->workers[i].index = i;
+        if (rc__worker_init(srv, &srv->workers[i], &fds[i], progress) != 0)
+            status = RC_EXIT_FAILURE;
+    }
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    free(fds);
+    if (status == RC_EXIT_OK && rc__main_handles_init(srv) != 0)
+        status = RC_EXIT_FAILURE;
+    for (unsigned i = 0; status == RC_EXIT_OK && i < srv->nworkers; i++) {
+        rc = uv_thread_create(&srv->workers[i].thread, rc__worker_main, &srv->workers[i]);
+        if (rc != 0) {
+            rc_log_error("cannot start worker thread %u: %s", i, uv_strerror(rc));
+            status = RC_EXIT_FAILURE;
+        } else {
+            progress->started++;
+        }
+    }
+    if (status == RC_EXIT_OK)
+        rc__print_ready(srv);
+    return status;
+}
+
+/* Close every handle still open on loop, let the close callbacks run, close the loop. */
+static void rc__loop_teardown(uv_loop_t *loop, const char *what)
+{
+    uv_walk(loop, rc__close_unless_closing, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(loop);
+    if (rc != 0)
+        rc_log_error("%s loop did not close cleanly: %s", what, uv_strerror(rc));
+}
+
+/* Undo whatever startup did (all of it after a clean run): stop, join, close, free. */
+static void rc__server_finish(rc_server *srv, const rc__startup *progress)
+{
+    if (progress->loop_ready) {
+        rc__server_stop(srv, progress->started);
+        for (unsigned i = 0; i < progress->started; i++)
+            uv_thread_join(&srv->workers[i].thread);
+        rc__loop_teardown(&srv->loop, "main");
+    }
+    for (unsigned i = 0; i < progress->nready; i++) {
+        rc_worker *w = &srv->workers[i];
+        rc__loop_teardown(&w->loop, "worker");
+        uv_mutex_destroy(&w->queue_lock);
+        free(w->read_buf);
+    }
+    if (srv->store != NULL)
+        rc_store_destroy(srv->store);
+    free(srv->workers);
+}
+
+int rc_server_run(const rc_config *cfg)
+{
+    rc_server *srv = rc_xcalloc(1, sizeof(*srv));
+    rc__startup progress = {0};
+    int status = rc__server_init(srv, cfg, &progress);
+    if (status == RC_EXIT_OK)
+        status = rc__server_start(srv, &progress);
+    if (status == RC_EXIT_OK)
+        uv_run(&srv->loop, UV_RUN_DEFAULT);
+    rc__server_finish(srv, &progress);
+    free(srv);
+    if (status == RC_EXIT_OK)
+        rc_log_info("shutdown complete");
+    return status;
+}
+
+/* ---- STATS ---------------------------------------------------------------------------------- */
+
+/* A bounded text builder: appends never pass cap, and len stays the bytes kept. */
+typedef struct rc__text {
+    char *buf;
+    size_t cap;
+    size_t len;
+} rc__text;
+
+static void rc__textf(rc__text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void rc__textf(rc__text *t, const char *fmt, ...)
+{
+    if (t->len >= t->cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    /* On truncation vsnprintf kept cap - len - 1 bytes and a NUL we do not count. */
+    t->len += (size_t)n < t->cap - t->len ? (size_t)n : t->cap - t->len - 1;
+}
+
+/* Sum one counter over every worker (relaxed loads; see rc_server.h). */
+#define RC__SUM(srv, field, out)                                                                   \
+    do {                                                                                           \
+        (out) = 0;                                                                                 \
+        for (unsigned rc__i = 0; rc__i < (srv)->nworkers; rc__i++)                                 \
+            (out) +=                                                                               \
+                atomic_load_explicit(&(srv)->workers[rc__i].stats.field, memory_order_relaxed);    \
+    } while (0)
+
+/* "requests_<opcode name>" with '-' turned into '_' so every stat name is one identifier. */
+static void rc__text_request_line(rc__text *t, const char *opname, uint64_t count)
+{
+    char name[48];
+    snprintf(name, sizeof(name), "requests_%s", opname);
+    for (char *p = name; *p != '\0'; p++) {
+        if (*p == '-')
+            *p = '_';
+    }
+    rc__textf(t, "%s %llu\n", name, (unsigned long long)count);
+}
+
+long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
+{
+    rc__text t = {buf, cap, 0};
+    uint64_t sum;
+    rc__textf(&t, "version %s\n", RECACHE_VERSION);
+    rc__textf(&t, "instance_id %llu\n", (unsigned long long)srv->instance_id);
+    rc__textf(&t, "pid %ld\n", (long)getpid());
+    rc__textf(&t, "uptime_ms %llu\n",
+              (unsigned long long)((uv_hrtime() - srv->start_ns) / 1000000u));
+    rc__textf(&t, "threads %u\n", srv->nworkers);
+    rc__textf(&t, "max_connections %llu\n", (unsigned long long)srv->cfg->max_connections);
+#define RC__STAT_LINE(name, help)                                                                  \
+    RC__SUM(srv, name, sum);                                                                       \
+    rc__textf(&t, #name " %llu\n", (unsigned long long)sum);
+    RC_WORKER_COUNTERS(RC__STAT_LINE)
+#undef RC__STAT_LINE
+#define RC__OP_LINE(name, code, str)                                                               \
+    RC__SUM(srv, requests[code], sum);                                                             \
+    rc__text_request_line(&t, str, sum);
+    RC_OPCODES(RC__OP_LINE)
+#undef RC__OP_LINE
+    if (t.len < t.cap) {
+        long n = rc_store_stats_text(srv->store, t.buf + t.len, t.cap - t.len);
+        if (n > 0)
+            t.len += (size_t)n;
+    }
+    return (long)t.len;
+}

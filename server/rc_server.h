@@ -1,0 +1,189 @@
+/*
+ * rc_server.h - the server process: startup, worker threads, shutdown and
+ * the per-worker state every request handler runs against.
+ *
+ * Design.  One main thread and N workers.  The main thread owns a small
+ * libuv loop for signals and the store's background sweep timer; it never
+ * touches a client connection.  Each worker owns one libuv loop, one
+ * listening socket (all bound to the same address with SO_REUSEPORT, so the
+ * kernel spreads new connections across workers) and every connection it
+ * accepted; a connection never migrates.  The store (rc_store.h) is the
+ * only structure shared by workers, and it is thread-safe on its own.
+ *
+ * Cross-thread work.  The only way to make another worker do something is
+ * rc_worker_post(): it queues an intrusive rc_task under the worker's queue
+ * lock and wakes the worker's loop with uv_async_send; the task then runs
+ * on that worker's thread, where it may touch the worker's connections
+ * freely.  Shutdown uses this path today; answers to requests parked on
+ * another worker and pushed events will use it later.
+ *
+ * Counters.  Each worker counts into its own rc_worker_stats.  Only the
+ * owning worker writes a counter, so an increment is a relaxed load plus a
+ * relaxed store (a plain add on x86, no locked instruction); STATS, which
+ * may run on any worker, sums the counters with relaxed loads.  Totals may
+ * be a few requests stale but are never torn.
+ */
+#ifndef RECACHE_RC_SERVER_H
+#define RECACHE_RC_SERVER_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "rc_config.h"
+#include "rc_store.h"
+#include "recache/rc_proto.h"
+
+#ifndef RECACHE_VERSION
+#error "RECACHE_VERSION must be defined by the build"
+#endif
+
+/* Process exit statuses. */
+#define RC_EXIT_OK      0
+#define RC_EXIT_FAILURE 1 /* could not start or run (address in use, no randomness, ...) */
+#define RC_EXIT_CONFIG  2 /* the configuration is invalid */
+
+typedef struct rc_server rc_server;
+typedef struct rc_worker rc_worker;
+typedef struct rc_conn rc_conn;
+
+/*
+ * Per-worker counters: X(name, help).  Requests per opcode are kept in a
+ * separate array indexed by opcode and named from RC_OPCODES.
+ */
+#define RC_WORKER_COUNTERS(X)                                                                      \
+    X(connections_current, "client connections open now")                                          \
+    X(connections_total, "client connections accepted since start")                                \
+    X(connections_rejected, "connections refused because max-connections was reached")             \
+    X(requests_total, "requests answered")                                                         \
+    X(bytes_in, "bytes read from clients")                                                         \
+    X(bytes_out, "bytes written to clients")                                                       \
+    X(protocol_errors, "malformed frames received")                                                \
+    X(output_throttled, "times a connection paused reading because its output passed max-output")
+
+typedef struct rc_worker_stats {
+#define RC__STAT_FIELD(name, help) _Atomic uint64_t name;
+    RC_WORKER_COUNTERS(RC__STAT_FIELD)
+#undef RC__STAT_FIELD
+    _Atomic uint64_t requests[256]; /* answered requests, indexed by opcode */
+} rc_worker_stats;
+
+/* Add to a counter of the calling worker's own stats (single writer; see above). */
+static inline void rc_stat_add(_Atomic uint64_t *counter, uint64_t n)
+{
+    uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
+    atomic_store_explicit(counter, v + n, memory_order_relaxed);
+}
+
+/* Subtract from a counter of the calling worker's own stats (gauges such as connections_current).
+ */
+static inline void rc_stat_sub(_Atomic uint64_t *counter, uint64_t n)
+{
+    uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
+    atomic_store_explicit(counter, v - n, memory_order_relaxed);
+}
+
+/*
+ * A unit of cross-thread work.  The poster owns the task until
+ * rc_worker_post() accepts it; from then on the worker runs task->run once
+ * on its own thread, and run() owns (and usually frees) the task.
+ */
+typedef struct rc_task rc_task;
+typedef void (*rc_task_fn)(rc_worker *w, rc_task *task);
+struct rc_task {
+    rc_task *next; /* queue link, owned by the queue */
+    rc_task_fn run;
+};
+
+struct rc_worker {
+    rc_server *server; /* immutable after startup */
+    unsigned index;
+    uv_loop_t loop;
+    uv_thread_t thread;
+    uv_tcp_t listener;      /* this worker's SO_REUSEPORT listening socket */
+    uv_async_t wakeup;      /* signalled by rc_worker_post */
+    uv_timer_t drain_timer; /* shutdown deadline for flushing connections */
+    rc_task stop_task;      /* posted by the main thread on SIGINT/SIGTERM */
+
+    /*
+     * queue_lock guards tasks_head, tasks_tail and accepting_tasks.  It is
+     * held only to link or unlink tasks and to call uv_async_send, never
+     * while a task runs, so it cannot nest with any other lock.
+     */
+    uv_mutex_t queue_lock;
+    rc_task *tasks_head, *tasks_tail;
+    bool accepting_tasks;
+
+    /* Everything below is touched only by this worker's thread. */
+    bool stopping;     /* shutdown began: no new reads, connections drain */
+    rc_conn *conns;    /* open connections (rc_conn.prev/next) */
+    uint8_t *read_buf; /* shared read buffer for connections without partial input */
+    size_t read_buf_size;
+
+    /* Written only by this worker; read by STATS on any worker (relaxed). */
+    rc_worker_stats stats;
+};
+
+struct rc_server {
+    const rc_config *cfg; /* owned by the caller of rc_server_run; immutable while running */
+    rc_store *store;
+    rc_limits limits;     /* decoder limits derived from cfg */
+    uint64_t instance_id; /* random per boot */
+    uint64_t start_ns;    /* uv_hrtime() at startup, for uptime */
+    unsigned nworkers;
+    rc_worker *workers;
+
+    /*
+     * Open connections across all workers, for max-connections.  Touched only
+     * on accept and close (not per request), with atomic read-modify-write.
+     */
+    _Atomic uint32_t connections;
+
+    /* Main-thread only. */
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t sweep_timer;
+    bool stopping;
+    struct sockaddr_storage addr; /* resolved bind address with the real port */
+    char host[64];                /* bind address as text, without brackets */
+    unsigned port;                /* real port (after port 0 was resolved) */
+};
+
+/*
+ * rc_server_run - run a server with cfg (already validated) until SIGINT or
+ * SIGTERM, then shut down cleanly.  Prints the ready line to stdout once
+ * every worker listens.  Returns a process exit status: RC_EXIT_OK after a
+ * clean shutdown, RC_EXIT_CONFIG when the store rejects the configuration
+ * (memory too small for the shards, bad namespace settings),
+ * RC_EXIT_FAILURE when startup fails (address in use, ...).  Everything it
+ * allocated is freed before it returns.
+ */
+int rc_server_run(const rc_config *cfg);
+
+/*
+ * rc_worker_post - queue task for worker w and wake its loop.  Thread-safe,
+ * callable from any thread.  Returns 0 (the worker now owns the task) or
+ * RC_ESHUTTING_DOWN once the worker has stopped taking work (the caller
+ * keeps the task).
+ */
+int rc_worker_post(rc_worker *w, rc_task *task);
+
+/*
+ * rc_worker_conn_closed - called by rc_conn from a connection's close
+ * callback after unlinking it, so a stopping worker can finish its
+ * shutdown once its last connection is gone.  Worker thread only.
+ */
+void rc_worker_conn_closed(rc_worker *w);
+
+/*
+ * rc_server_stats_text - server-wide statistics as "name value\n" lines:
+ * version, instance id, uptime, threads, the summed worker counters, the
+ * per-opcode request counts and the store's own text.  Safe from any
+ * worker thread.  Returns the length written (truncated to cap).
+ */
+long rc_server_stats_text(rc_server *srv, char *buf, size_t cap);
+
+#endif /* RECACHE_RC_SERVER_H */
