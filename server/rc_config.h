@@ -63,6 +63,14 @@
       "per-connection output buffer limit; reading pauses above it (must be >= max-frame)")        \
     X(tombstone_ms, "tombstone-ms", UINT, "30000", 0, 86400000,                                    \
       "how long a delete remembers a versioned entry's version, in ms")                            \
+    X(lease_ms, "lease-ms", UINT, "5000", 1, 3600000,                                              \
+      "lifetime of a lease granted by LGET, in ms (a dead lease holder blocks a key this long)")   \
+    X(max_waiters, "max-waiters", UINT, "100000", 0, UINT32_MAX,                                   \
+      "LGET requests parked waiting for a fill across the node (0 = never park)")                  \
+    X(max_waiters_key, "max-waiters-key", UINT, "10000", 0, UINT32_MAX,                            \
+      "LGET requests parked waiting for the fill of one key")                                      \
+    X(max_wait_ms, "max-wait-ms", UINT, "60000", 1, 3600000,                                       \
+      "longest an LGET may stay parked, in ms (a request's wait_ms is clamped to it)")             \
     X(log_level, "log-level", LEVEL, "info", 0, 0, "log verbosity: error, warn, info or debug")    \
     X(config, "config", STRING, "", 0, 0,                                                          \
       "config file of 'name = value' and 'namespace NAME k=v ...' lines (flags override it)")

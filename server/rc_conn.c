@@ -24,6 +24,7 @@
 #include "rc_alloc.h"
 #include "rc_log.h"
 #include "rc_ops.h"
+#include "rc_park.h"
 
 /* Read space guaranteed past a partial frame whose header is not yet complete. */
 #define RC__READ_CHUNK (16u * 1024u)
@@ -204,9 +205,15 @@ static void rc__stop_reading(rc_conn *c)
     c->reading = false;
 }
 
-/* Stop taking input; the connection closes once its output is flushed. */
+/*
+ * Stop taking input; the connection closes once its output is flushed.
+ * Parked requests are abandoned rather than waited for: after EOF the peer
+ * has usually gone (a half-closing client must not rely on parked answers),
+ * and after a header error the stream is being closed anyway.
+ */
 static void rc__begin_drain(rc_conn *c)
 {
+    rc_park_conn_abandon(c);
     rc__stop_reading(c);
     c->draining = true;
     c->in.len = 0;
@@ -414,6 +421,7 @@ void rc_conn_close(rc_conn *c)
 {
     if (c->closing)
         return;
+    rc_park_conn_abandon(c); /* afterwards nothing parked refers to c */
     rc__stop_reading(c);
     c->closing = true;
     uv_close((uv_handle_t *)&c->tcp, rc__on_close);
@@ -423,6 +431,7 @@ void rc_conn_shutdown(rc_conn *c)
 {
     if (c->closing)
         return;
+    rc_park_conn_shutdown(c);
     rc__begin_drain(c);
     rc_conn_flush(c);
 }

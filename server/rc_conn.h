@@ -22,11 +22,16 @@
  * does not read its responses cannot grow the server's memory.
  *
  * Appending a complete frame and calling rc_conn_flush is the one response
- * path, usable from any code on the worker thread; it is what a parked
- * request answered later (or a pushed event) will use.  Such a request must
- * not outlive its connection: it is either cancelled from the close path
- * (rc_lease.h's waiter detach settles the race with a fill) or pins the
- * connection with a count that delays the free in the close callback.
+ * path, usable from any code on the worker thread; parked LGET requests
+ * answered later (rc_park.h) use it, and pushed events will.  A parked
+ * request never outlives its connection's references: the connection keeps
+ * them on its `parked` list, and both ways of ending input (rc_conn_close,
+ * and draining after EOF or a header error) abandon them first
+ * (rc_park_conn_abandon: the store's detach settles the race with a fill;
+ * one already being delivered is orphaned and freed by its delivery).  So a
+ * client that hangs up frees its parked slots at once, and the connection
+ * is freeable as soon as its handle closes.  Server shutdown instead answers
+ * them SHUTTING_DOWN before draining (rc_conn_shutdown).
  *
  * Lifetime: a connection is freed only in its uv_close callback.  Closing
  * is either immediate (rc_conn_close: I/O error, shutdown deadline) or
@@ -57,10 +62,11 @@ struct rc_conn {
     rc_worker *worker;
     rc_conn *prev, *next; /* worker->conns */
 
-    rc_buf in;        /* unprocessed input: a partial frame, or a backlog while throttled */
-    uint32_t in_need; /* length of the partial frame at in.data once its header is known, else 0 */
-    rc_buf out;       /* responses waiting for the next write */
-    rc_buf wbuf;      /* bytes of the write in flight */
+    rc_buf in;         /* unprocessed input: a partial frame, or a backlog while throttled */
+    uint32_t in_need;  /* length of the partial frame at in.data once its header is known, else 0 */
+    rc_buf out;        /* responses waiting for the next write */
+    rc_buf wbuf;       /* bytes of the write in flight */
+    rc_parked *parked; /* parked LGET requests of this connection (rc_park.h) */
 
     bool admitted; /* counted in server->connections and connections_current */
     bool reading;  /* uv_read_start is in effect */
@@ -118,12 +124,13 @@ uint16_t rc_conn_wire_status(int rc);
 void rc_conn_flush(rc_conn *c);
 
 /*
- * rc_conn_shutdown - graceful close for server shutdown: stop reading,
- * drop unprocessed input, flush what is pending, then close.
+ * rc_conn_shutdown - graceful close for server shutdown: answer parked
+ * requests SHUTTING_DOWN, stop reading, drop unprocessed input, flush what
+ * is pending, then close.
  */
 void rc_conn_shutdown(rc_conn *c);
 
-/* rc_conn_close - close now; pending output is dropped.  Idempotent. */
+/* rc_conn_close - close now; pending output is dropped, parked requests abandoned.  Idempotent. */
 void rc_conn_close(rc_conn *c);
 
 #endif /* RECACHE_RC_CONN_H */

@@ -22,13 +22,14 @@
 
 size_t rc_lease_charge(size_t key_len)
 {
-    /* The record itself plus its share of a bucket slot. */
-    return sizeof(rc_lease) + key_len + sizeof(rc_lease *);
+    /* glibc rounds a request plus its size word up to 16 bytes; one bucket slot on top. */
+    size_t chunk = (sizeof(rc_lease) + key_len + sizeof(size_t) + 15u) & ~(size_t)15u;
+    return chunk + sizeof(rc_lease *);
 }
 
 size_t rc_lease_table_bytes(const rc_lease_table *t)
 {
-    return (size_t)t->nbuckets * sizeof(rc_lease *);
+    return rc_alloc_usable(t->buckets);
 }
 
 /* Fill token with unguessable bytes.  getrandom() on Linux does not fail for

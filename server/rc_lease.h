@@ -39,10 +39,24 @@
 
 struct rc_lease;
 
+/* How a detached waiter must be answered (set by whoever detached it). */
+enum rc_waiter_outcome {
+    RC_WAITER_PARKED = 0,    /* still linked to a lease */
+    RC_WAITER_RELEASED = 1,  /* a value was stored: answer with it (the storer has it) */
+    RC_WAITER_PROMOTED = 2,  /* the lease was cancelled or expired: this waiter now holds it */
+    RC_WAITER_CANCELLED = 3, /* the lease vanished (flush): answer MISS so the reader retries */
+    RC_WAITER_TIMED_OUT = 4, /* unparked by its deadline */
+    RC_WAITER_ABANDONED = 5, /* unparked because its connection closed */
+};
+
 typedef struct rc_lease_waiter {
-    struct rc_lease_waiter *next; /* FIFO order within one lease */
+    struct rc_lease_waiter *next; /* FIFO order within one lease; then the woken list */
     struct rc_lease *lease;       /* the lease waited on; NULL once detached */
     uint32_t shard;               /* shard index, so the waiter can be found again to unpark */
+    uint16_t ns_id;               /* namespace, for its counters */
+    uint8_t outcome;              /* enum rc_waiter_outcome */
+    uint64_t ns_version;          /* PROMOTED: the version the lease fills */
+    uint8_t token[RC_TOKEN_SIZE]; /* PROMOTED: the new lease token */
 } rc_lease_waiter;
 
 typedef struct rc_lease {
@@ -55,6 +69,7 @@ typedef struct rc_lease {
     rc_lease_waiter *wait_head;
     rc_lease_waiter *wait_tail;
     uint32_t nwaiters;
+    uint32_t duration_ms; /* lifetime given at grant, reused when a waiter is promoted */
     uint16_t ns_id;
     uint16_t key_len;
     uint8_t token[RC_TOKEN_SIZE];
@@ -67,10 +82,11 @@ typedef struct rc_lease_table {
     uint32_t count;
 } rc_lease_table;
 
-/* What a lease of this key length is charged against the shard budget. */
+/* What a lease of this key length is charged against the shard budget (its allocation, rounded
+ * up the way malloc does, plus a bucket slot). */
 size_t rc_lease_charge(size_t key_len);
 
-/* Bytes the table's bucket array holds (charged to the shard as well). */
+/* Bytes the table's bucket array holds as allocated (charged to the shard as well). */
 size_t rc_lease_table_bytes(const rc_lease_table *t);
 
 /* Free every lease; waiters still linked are detached and returned as a list (caller answers them).

@@ -60,6 +60,17 @@
     X(INVALIDATIONS_HARD, "invalidations_hard", "keys deleted or hard-invalidated")                \
     X(INVALIDATIONS_SOFT, "invalidations_soft", "keys soft-invalidated")                           \
     X(BUMPS, "bumps", "version bumps that moved the current version")                              \
+    X(LEASES_GRANTED, "leases_granted", "leases handed out (miss, stale or early refresh)")        \
+    X(LEASE_EXPIRIES, "lease_expiries", "leases that expired before their fill")                   \
+    X(LEASE_PROMOTIONS, "lease_promotions", "parked readers promoted to lease holder")             \
+    X(WAITS, "waits", "lease reads parked until the value arrives")                                \
+    X(WAITS_SERVED, "waits_served", "parked reads answered with a stored value")                   \
+    X(WAIT_TIMEOUTS, "wait_timeouts", "parked reads whose deadline passed")                        \
+    X(WAITS_ABANDONED, "waits_abandoned", "parked reads whose connection closed")                  \
+    X(FILLS_ACCEPTED, "fills_accepted", "lease fills stored")                                      \
+    X(FILLS_REJECTED_LEASE, "fills_rejected_lease", "fills whose lease was gone or replaced")       \
+    X(FILLS_REJECTED_BUMP, "fills_rejected_bump", "fills after a namespace bump")                  \
+    X(FILLS_REJECTED_TAG, "fills_rejected_tag", "fills carrying a tag invalidated since the grant") \
     X(ENTRIES, "entries", "entries held, tombstones included (gauge)")                             \
     X(BYTES, "bytes", "bytes charged for those entries (gauge)")
 

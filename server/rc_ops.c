@@ -5,18 +5,27 @@
  * RC_OPCODES, naming one rc__handle_<OPCODE> function per row, so an opcode
  * added to the protocol does not compile until it has a handler here.
  *
- * Not yet served: LGET (lease reads) and SUBSCRIBE (the invalidation
- * channel) belong to later work.  Until then their handlers answer
- * UNKNOWN_OPCODE with the message "not supported by this server version",
- * which a client can tell apart from a truly unknown opcode.  EVENT is a
- * server-to-client push and is never a valid request (the codec already
- * refuses it; its handler exists for the table's completeness).
+ * Not yet served: SUBSCRIBE (the invalidation channel) belongs to later
+ * work.  Until then its handler answers UNKNOWN_OPCODE with the message
+ * "not supported by this server version", which a client can tell apart
+ * from a truly unknown opcode.  EVENT is a server-to-client push and is
+ * never a valid request (the codec already refuses it; its handler exists
+ * for the table's completeness).
  *
- * GET writes its response in place: it reserves the encoded head plus the
- * value in the connection's output from inside the store's value sink,
- * lets the store copy the value there under the shard lock, then encodes
- * the head in front of it (rc_encode_head).  The value is copied once, from
- * the store to the output buffer.
+ * GET and LGET write their response in place: they reserve the encoded
+ * head plus the value in the connection's output from inside the store's
+ * value sink, let the store copy the value there under the shard lock, then
+ * encode the head in front of it (rc_encode_head).  The value is copied
+ * once, from the store to the output buffer.
+ *
+ * Leases.  LGET with wait_ms > 0 passes the store a parked-request record
+ * (rc_park.h); when the store parks it, the handler answers nothing now and
+ * the record belongs to the lease until one of its endings answers it, so
+ * the requests behind it on the connection are answered first.  Every
+ * handler whose store call returns a `woken` list (SET, DELETE,
+ * INVALIDATE_KEY, FLUSH) hands it to rc_park_deliver after appending its
+ * own response; SET also describes the value it stored, which released
+ * readers receive.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -28,6 +37,7 @@
 
 #include "rc_alloc.h"
 #include "rc_log.h"
+#include "rc_park.h"
 #include "rc_server.h"
 #include "rc_store.h"
 
@@ -131,7 +141,7 @@ static void rc__handle_STATS(const rc__op_ctx *x)
 
 /* ---- entries -------------------------------------------------------------------------------- */
 
-/* Where GET's response goes: reserved in the output by the value sink. */
+/* Where a GET or LGET response goes: reserved in the output by the value sink. */
 typedef struct rc__get_region {
     rc_conn *conn;
     size_t head_len;  /* encoded response size without the value bytes */
@@ -148,16 +158,52 @@ static uint8_t *rc__get_sink(void *ctx, size_t len)
     return region->frame + region->head_len;
 }
 
+/*
+ * Prepare region for resp's response (head size without the value).
+ * Returns false after answering INTERNAL if the response cannot be sized.
+ */
+static bool rc__region_init(const rc__op_ctx *x, const rc_msg *resp, rc__get_region *region)
+{
+    /* The value's length prefix is fixed-width, so the head size does not depend on the value. */
+    long head_len = rc_encoded_size(resp);
+    if (head_len < 0) {
+        rc__reply_error(x, RC_EINTERNAL, "the response could not be sized");
+        return false;
+    }
+    *region = (rc__get_region){x->conn, (size_t)head_len, NULL, 0};
+    return true;
+}
+
+/* Copy a read's fields into a GET/LGET response. */
+static void rc__read_fields(rc_msg *resp, const rc_store_read *out)
+{
+    resp->ns_version = out->ns_version;
+    resp->entry_version = out->entry_version;
+    resp->client_flags = out->client_flags;
+    resp->ttl_ms = out->ttl_left_ms;
+    resp->state = out->state;
+    resp->value.len = out->value_len;
+}
+
+/* Encode resp's head in front of the value the store copied into region, and commit the frame. */
+static void rc__commit_in_place(const rc__op_ctx *x, const rc_msg *resp, rc__get_region *region)
+{
+    if (region->frame == NULL && resp->value.len == 0)
+        region->frame = rc_conn_reserve(x->conn, region->head_len);
+    if (region->frame == NULL || region->value_len != resp->value.len ||
+        rc_encode_head(resp, region->frame, region->head_len) != (long)region->head_len) {
+        rc__reply_error(x, RC_EINTERNAL, "the value could not be placed in the response");
+        return;
+    }
+    rc_conn_commit(x->conn, region->head_len + region->value_len);
+}
+
 static void rc__handle_GET(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
-    /* The value's length prefix is fixed-width, so the head size does not depend on the value. */
-    long head_len = rc_encoded_size(&resp);
-    if (head_len < 0) {
-        rc__reply_error(x, RC_EINTERNAL, "the response could not be sized");
+    rc__get_region region;
+    if (!rc__region_init(x, &resp, &region))
         return;
-    }
-    rc__get_region region = {x->conn, (size_t)head_len, NULL, 0};
     rc_store_key key = rc__key(x->req);
     rc_store_read out = {0};
     int rc = rc_store_get(x->server->store, &key, x->now_ms, rc__get_sink, &region, &out);
@@ -166,19 +212,64 @@ static void rc__handle_GET(const rc__op_ctx *x)
         rc__reply(x, &resp, rc); /* nothing was committed, so a reservation is just discarded */
         return;
     }
-    resp.entry_version = out.entry_version;
-    resp.client_flags = out.client_flags;
-    resp.ttl_ms = out.ttl_left_ms;
-    resp.state = out.state;
-    resp.value.len = out.value_len;
-    if (region.frame == NULL && out.value_len == 0)
-        region.frame = rc_conn_reserve(x->conn, region.head_len);
-    if (region.frame == NULL || region.value_len != out.value_len ||
-        rc_encode_head(&resp, region.frame, region.head_len) != head_len) {
-        rc__reply_error(x, RC_EINTERNAL, "the value could not be placed in the response");
+    rc__read_fields(&resp, &out);
+    rc__commit_in_place(x, &resp, &region);
+}
+
+/* ---- leases --------------------------------------------------------------------------------- */
+
+/*
+ * Answer an LGET the store did not park (PROTOCOL.md section 6): a hit
+ * carries the value written in place plus the lease state; a miss carries
+ * the new lease (MISS) or says another reader holds it (LEASE_HELD).
+ */
+static void rc__lget_answer(const rc__op_ctx *x, rc_msg *resp, const rc_store_lease_read *out,
+                            rc__get_region *region)
+{
+    resp->lease = out->lease;
+    if (out->lease == RC_LEASE_GRANTED)
+        memcpy(resp->token, out->token, RC_TOKEN_SIZE);
+    if (out->outcome == RC_LGET_HIT) {
+        rc__read_fields(resp, &out->read);
+        rc__commit_in_place(x, resp, region);
         return;
     }
-    rc_conn_commit(x->conn, region.head_len + region.value_len);
+    /* Misses: nothing was committed, so a reservation the sink may have made is discarded. */
+    rc__reply(x, resp, out->outcome == RC_LGET_MISS_GRANTED ? RC_EMISS : RC_ELEASE_HELD);
+}
+
+/* LGET: lease read; with wait_ms > 0 a held lease parks the request (rc_park.h). */
+static void rc__handle_LGET(const rc__op_ctx *x)
+{
+    const rc_msg *req = x->req;
+    const rc_config *cfg = x->server->cfg;
+    rc_msg resp = rc__response(x);
+    rc__get_region region;
+    if (!rc__region_init(x, &resp, &region))
+        return;
+    rc_parked *p = req->wait_ms > 0 ? rc_park_new(x->conn, req->request_id) : NULL;
+    rc_store_lease_opts opts = {
+        .lease_ms = (uint32_t)cfg->lease_ms,
+        .max_waiters_key = (uint32_t)cfg->max_waiters_key,
+        .waiter = p != NULL ? &p->waiter : NULL,
+    };
+    rc_store_key key = rc__key(req);
+    rc_store_lease_read out = {0};
+    int rc = rc_store_lget(x->server->store, &key, &opts, x->now_ms, rc__get_sink, &region, &out);
+    if (rc == 0 && out.outcome == RC_LGET_PARKED) {
+        /* The record now belongs to the lease; no response until it is woken or times out. */
+        uint32_t wait = req->wait_ms < cfg->max_wait_ms ? req->wait_ms : (uint32_t)cfg->max_wait_ms;
+        rc_park_commit(p, x->now_ms, wait, out.read.ns_version);
+        return;
+    }
+    if (p != NULL)
+        rc_park_free(p);
+    resp.ns_version = out.read.ns_version;
+    if (rc != 0) {
+        rc__reply(x, &resp, rc); /* TOO_MANY_WAITERS keeps the LGET layout; errors a message */
+        return;
+    }
+    rc__lget_answer(x, &resp, &out, &region);
 }
 
 /* Whether a request carries a lease token (all zero means none). */
@@ -195,15 +286,6 @@ static void rc__handle_SET(const rc__op_ctx *x)
 {
     const rc_msg *req = x->req;
     rc_msg resp = rc__response(x);
-    /*
-     * A token-carrying set is stored only if its lease is still current.
-     * This server grants no leases (LGET is not served), so no token can be
-     * current: reject it with the distinct status instead of storing it.
-     */
-    if (rc__has_token(req->token)) {
-        rc__reply(x, &resp, RC_ELEASE_REJECTED);
-        return;
-    }
     rc_store_write w = {
         .value = req->value.ptr,
         .value_len = req->value.len,
@@ -215,6 +297,8 @@ static void rc__handle_SET(const rc__op_ctx *x)
         .entry_version = req->entry_version,
         .cas_version = req->cas_version,
         .tags = req->tags,
+        /* A lease fill: the store rejects it (LEASE_REJECTED) unless its lease is current. */
+        .token = rc__has_token(req->token) ? req->token : NULL,
     };
     rc_store_key key = rc__key(req);
     rc_store_write_result out = {0};
@@ -222,14 +306,25 @@ static void rc__handle_SET(const rc__op_ctx *x)
     resp.ns_version = out.ns_version;
     resp.entry_version = out.entry_version;
     rc__reply(x, &resp, rc);
+    rc_park_fill fill = {
+        .value = req->value.ptr,
+        .value_len = req->value.len,
+        .ns_version = out.ns_version,
+        .entry_version = out.entry_version,
+        .client_flags = req->client_flags,
+        .ttl_ms = req->ttl_ms,
+    };
+    rc_park_deliver(x->conn->worker, out.woken, &fill);
 }
 
 static void rc__handle_DELETE(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
     rc_store_key key = rc__key(x->req);
-    int rc = rc_store_delete(x->server->store, &key, x->now_ms, &resp.ns_version);
+    rc_lease_waiter *woken = NULL;
+    int rc = rc_store_delete(x->server->store, &key, x->now_ms, &resp.ns_version, &woken);
     rc__reply(x, &resp, rc);
+    rc_park_deliver(x->conn->worker, woken, NULL);
 }
 
 static void rc__handle_TOUCH(const rc__op_ctx *x)
@@ -244,9 +339,11 @@ static void rc__handle_INVALIDATE_KEY(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
     rc_store_key key = rc__key(x->req);
-    int rc =
-        rc_store_invalidate_key(x->server->store, &key, x->req->mode, x->now_ms, &resp.ns_version);
+    rc_lease_waiter *woken = NULL;
+    int rc = rc_store_invalidate_key(x->server->store, &key, x->req->mode, x->now_ms,
+                                     &resp.ns_version, &woken);
     rc__reply(x, &resp, rc);
+    rc_park_deliver(x->conn->worker, woken, NULL);
 }
 
 static void rc__handle_INVALIDATE_TAG(const rc__op_ctx *x)
@@ -259,8 +356,10 @@ static void rc__handle_INVALIDATE_TAG(const rc__op_ctx *x)
 static void rc__handle_FLUSH(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
-    rc_store_flush(x->server->store);
+    rc_lease_waiter *woken = NULL;
+    rc_store_flush(x->server->store, &woken);
     rc__reply(x, &resp, 0);
+    rc_park_deliver(x->conn->worker, woken, NULL);
 }
 
 /* ---- namespaces ----------------------------------------------------------------------------- */
@@ -304,11 +403,6 @@ static void rc__handle_NS_CONFIG(const rc__op_ctx *x)
 
 /* ---- not served by this version (see the file comment) -------------------------------------- */
 
-static void rc__handle_LGET(const rc__op_ctx *x)
-{
-    rc__reply_error(x, RC_EUNKNOWN_OPCODE, "not supported by this server version");
-}
-
 static void rc__handle_SUBSCRIBE(const rc__op_ctx *x)
 {
     rc__reply_error(x, RC_EUNKNOWN_OPCODE, "not supported by this server version");
@@ -321,7 +415,7 @@ static void rc__handle_EVENT(const rc__op_ctx *x)
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
-/* One handler per RC_OPCODES row; see the file comment for LGET, SUBSCRIBE and EVENT. */
+/* One handler per RC_OPCODES row; see the file comment for SUBSCRIBE and EVENT. */
 static const rc__op_handler rc__handlers[256] = {
 #define RC__HANDLER_ROW(name, code, str) [code] = rc__handle_##name,
     RC_OPCODES(RC__HANDLER_ROW)

@@ -3,8 +3,9 @@
  * table indexed by opcode.
  *
  * Design.  A handler turns one decoded request into store calls and appends
- * exactly one response frame to the connection's output; it never writes
- * to the socket itself (the connection batches writes).  Store return
+ * exactly one response frame to the connection's output (a parked LGET's
+ * frame comes later, through rc_park.h); it never writes to the socket
+ * itself (the connection batches writes).  Store return
  * codes become wire statuses by negation (rc_conn_wire_status), and store
  * outputs become response fields.  Handlers run on the connection's worker
  * thread and take no locks of their own; the store locks internally.

@@ -12,11 +12,14 @@
  *
  * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
  * and posts each worker its stop task.  A stopping worker closes its
- * listener and wakeup handle, drains its connections (flushing pending
- * responses, bounded by RC__DRAIN_MS) and closes its drain timer when the
- * last connection is gone; its loop then has no handles left and returns.
- * The main thread joins the workers, closes every loop, destroys the store
- * and frees everything.
+ * listener and wakeup handle, runs the tasks already queued (answers to
+ * parked requests among them), answers every request still parked on its
+ * connections SHUTTING_DOWN, closes its park timer, drains its connections
+ * (flushing pending responses, bounded by RC__DRAIN_MS) and closes its
+ * drain timer when the last connection is gone; its loop then has no
+ * handles left and returns.  The main thread joins the workers, frees the
+ * parked requests whose delivery came too late for their worker
+ * (rc_park.h), closes every loop, destroys the store and frees everything.
  */
 #define _GNU_SOURCE
 
@@ -36,6 +39,7 @@
 #include "rc_alloc.h"
 #include "rc_conn.h"
 #include "rc_log.h"
+#include "rc_park.h"
 
 /* Size of each worker's shared read buffer. */
 #define RC__READ_BUF_SIZE (64u * 1024u)
@@ -49,6 +53,7 @@
 
 /* Startup progress that rc__server_finish must undo, in order. */
 typedef struct rc__startup {
+    bool lost_ready;  /* srv->lost_lock initialised */
     bool loop_ready;  /* srv->loop initialised */
     unsigned nready;  /* workers whose mutex and loop are initialised */
     unsigned started; /* workers whose thread runs */
@@ -160,6 +165,7 @@ static void rc__worker_stop(rc_worker *w, rc_task *task)
         next = c->next;
         rc_conn_shutdown(c);
     }
+    rc_park_worker_stop(w); /* every parked request was answered or orphaned just above */
     if (w->conns == NULL)
         rc__close_drain_timer(w);
     else
@@ -200,6 +206,10 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, int *fd, rc__startup *p
     w->read_buf_size = RC__READ_BUF_SIZE;
     w->read_buf = rc_xmalloc(w->read_buf_size);
     w->listener.data = w->wakeup.data = w->drain_timer.data = w;
+    if ((rc = rc_park_worker_init(w)) != 0) {
+        rc_log_error("worker %u: cannot create its timer: %s", w->index, uv_strerror(rc));
+        return rc;
+    }
 
     if ((rc = uv_tcp_init(&w->loop, &w->listener)) == 0 &&
         (rc = uv_tcp_open(&w->listener, *fd)) == 0)
@@ -322,10 +332,13 @@ static void rc__on_signal(uv_signal_t *handle, int signum)
     rc__server_stop(srv, srv->nworkers);
 }
 
+/* Reclaim dead entries; expired leases promote a parked reader, answered through its worker. */
 static void rc__on_sweep(uv_timer_t *timer)
 {
     rc_server *srv = timer->data;
-    size_t freed = rc_store_sweep(srv->store, uv_now(&srv->loop), RC__SWEEP_BUDGET);
+    rc_lease_waiter *woken = NULL;
+    size_t freed = rc_store_sweep(srv->store, uv_now(&srv->loop), RC__SWEEP_BUDGET, &woken);
+    rc_park_deliver(NULL, woken, NULL); /* the main thread owns no connection: all queued */
     if (freed > 0)
         rc_log_debug("sweep reclaimed %zu entries", freed);
 }
@@ -380,6 +393,8 @@ static int rc__store_init(rc_server *srv)
         .max_tags = (uint8_t)cfg->max_tags,
         .max_tag_len = (uint8_t)cfg->max_tag_len,
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
+        .max_key = (uint16_t)cfg->max_key,
+        .max_waiters = (uint32_t)cfg->max_waiters,
     };
     uint64_t random[3];
     int rc = rc__random(random, sizeof(random));
@@ -416,6 +431,12 @@ static int rc__server_init(rc_server *srv, const rc_config *cfg, rc__startup *pr
 {
     srv->cfg = cfg;
     srv->start_ns = uv_hrtime();
+    int rc = uv_mutex_init(&srv->lost_lock);
+    if (rc != 0) {
+        rc_log_error("cannot create a mutex: %s", uv_strerror(rc));
+        return RC_EXIT_FAILURE;
+    }
+    progress->lost_ready = true;
     srv->nworkers = cfg->threads != 0 ? (unsigned)cfg->threads : uv_available_parallelism();
     srv->limits = (rc_limits){
         .max_frame = (uint32_t)cfg->max_frame,
@@ -430,7 +451,7 @@ static int rc__server_init(rc_server *srv, const rc_config *cfg, rc__startup *pr
         return status;
     if (rc__resolve_bind(srv) != 0)
         return RC_EXIT_CONFIG;
-    int rc = uv_loop_init(&srv->loop);
+    rc = uv_loop_init(&srv->loop);
     if (rc != 0) {
         rc_log_error("cannot create the main loop: %s", uv_strerror(rc));
         return RC_EXIT_FAILURE;
@@ -507,11 +528,16 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
             uv_thread_join(&srv->workers[i].thread);
         rc__loop_teardown(&srv->loop, "main");
     }
+    if (progress->lost_ready) {
+        rc_park_free_lost(srv); /* no thread can deliver or unpark any more */
+        uv_mutex_destroy(&srv->lost_lock);
+    }
     for (unsigned i = 0; i < progress->nready; i++) {
         rc_worker *w = &srv->workers[i];
         rc__loop_teardown(&w->loop, "worker");
         uv_mutex_destroy(&w->queue_lock);
         free(w->read_buf);
+        rc_park_worker_free(w);
     }
     if (srv->store != NULL)
         rc_store_destroy(srv->store);
@@ -580,6 +606,7 @@ static void rc__text_request_line(rc__text *t, const char *opname, uint64_t coun
     rc__textf(t, "%s %llu\n", name, (unsigned long long)count);
 }
 
+/* The store's own text (appended last) already reports `parked` (rc_store_parked). */
 long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
 {
     rc__text t = {buf, cap, 0};
@@ -591,6 +618,10 @@ long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
               (unsigned long long)((uv_hrtime() - srv->start_ns) / 1000000u));
     rc__textf(&t, "threads %u\n", srv->nworkers);
     rc__textf(&t, "max_connections %llu\n", (unsigned long long)srv->cfg->max_connections);
+    rc__textf(&t, "lease_ms %llu\n", (unsigned long long)srv->cfg->lease_ms);
+    rc__textf(&t, "max_waiters %llu\n", (unsigned long long)srv->cfg->max_waiters);
+    rc__textf(&t, "max_waiters_key %llu\n", (unsigned long long)srv->cfg->max_waiters_key);
+    rc__textf(&t, "max_wait_ms %llu\n", (unsigned long long)srv->cfg->max_wait_ms);
 #define RC__STAT_LINE(name, help)                                                                  \
     RC__SUM(srv, name, sum);                                                                       \
     rc__textf(&t, #name " %llu\n", (unsigned long long)sum);

@@ -14,8 +14,8 @@
  * rc_worker_post(): it queues an intrusive rc_task under the worker's queue
  * lock and wakes the worker's loop with uv_async_send; the task then runs
  * on that worker's thread, where it may touch the worker's connections
- * freely.  Shutdown uses this path today; answers to requests parked on
- * another worker and pushed events will use it later.
+ * freely.  Shutdown and answers to parked LGET requests (rc_park.h) use
+ * this path; pushed events will use it later.
  *
  * Counters.  Each worker counts into its own rc_worker_stats.  Only the
  * owning worker writes a counter, so an increment is a relaxed load plus a
@@ -49,6 +49,7 @@
 typedef struct rc_server rc_server;
 typedef struct rc_worker rc_worker;
 typedef struct rc_conn rc_conn;
+typedef struct rc_parked rc_parked; /* rc_park.h */
 
 /*
  * Per-worker counters: X(name, help).  Requests per opcode are kept in a
@@ -62,7 +63,9 @@ typedef struct rc_conn rc_conn;
     X(bytes_in, "bytes read from clients")                                                         \
     X(bytes_out, "bytes written to clients")                                                       \
     X(protocol_errors, "malformed frames received")                                                \
-    X(output_throttled, "times a connection paused reading because its output passed max-output")
+    X(output_throttled, "times a connection paused reading because its output passed max-output")  \
+    X(lease_parked, "LGET requests parked until a lease holder's fill")                            \
+    X(lease_wait_timeouts, "parked LGET requests answered WAIT_TIMEOUT")
 
 typedef struct rc_worker_stats {
 #define RC__STAT_FIELD(name, help) _Atomic uint64_t name;
@@ -122,6 +125,9 @@ struct rc_worker {
     rc_conn *conns;    /* open connections (rc_conn.prev/next) */
     uint8_t *read_buf; /* shared read buffer for connections without partial input */
     size_t read_buf_size;
+    uv_timer_t park_timer; /* armed for the earliest deadline in park_heap */
+    rc_parked **park_heap; /* parked requests of this worker, a min-heap by deadline */
+    size_t park_len, park_cap;
 
     /* Written only by this worker; read by STATS on any worker (relaxed). */
     rc_worker_stats stats;
@@ -141,6 +147,14 @@ struct rc_server {
      * on accept and close (not per request), with atomic read-modify-write.
      */
     _Atomic uint32_t connections;
+
+    /*
+     * lost_lock guards `lost`: the delivery tasks of parked requests whose
+     * worker had already stopped (rc_park.h), linked through rc_task.next
+     * and freed by the main thread after the workers are joined.  Leaf lock.
+     */
+    uv_mutex_t lost_lock;
+    rc_task *lost;
 
     /* Main-thread only. */
     uv_loop_t loop;
@@ -180,9 +194,10 @@ void rc_worker_conn_closed(rc_worker *w);
 
 /*
  * rc_server_stats_text - server-wide statistics as "name value\n" lines:
- * version, instance id, uptime, threads, the summed worker counters, the
- * per-opcode request counts and the store's own text.  Safe from any
- * worker thread.  Returns the length written (truncated to cap).
+ * version, instance id, uptime, threads, the lease settings, the summed
+ * worker counters, the per-opcode request counts and the store's own text
+ * (which includes `parked`).  Safe from any worker thread.  Returns the
+ * length written (truncated to cap).
  */
 long rc_server_stats_text(rc_server *srv, char *buf, size_t cap);
 

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rc_lease.h"
 #include "recache/rc_proto.h"
 
 typedef struct rc_store rc_store;
@@ -56,6 +57,7 @@ typedef struct rc_store_config {
     uint64_t hash_seed[2];   /* SipHash key; the server fills it from getrandom() */
     uint16_t max_key;        /* longest key accepted (RC_EKEY_TOO_LONG); 0 = RC_WIRE_MAX_KEY.
                                 Part of the largest possible entry, hence of the shard sizing. */
+    uint32_t max_waiters;    /* parked lease readers allowed across the node (0 = none may park) */
 } rc_store_config;
 
 /* Address of one entry.  version 0 means "the namespace's current version". */
@@ -93,11 +95,19 @@ typedef struct rc_store_write {
     uint64_t entry_version; /* stamped on the entry; compared by RC_COND_IF_NEWER */
     uint64_t cas_version;   /* RC_COND_CAS: expected stored version */
     rc_slice tags;          /* rc_proto list encoding (u8 len + bytes) x ntags */
+    const uint8_t *token;   /* lease token (RC_TOKEN_SIZE bytes) for a lease fill; NULL = plain set */
 } rc_store_write;
 
 typedef struct rc_store_write_result {
     uint64_t ns_version;    /* version written to */
     uint64_t entry_version; /* stored version after the call (on rejection: the one that won) */
+    /*
+     * Parked lease readers this call detached (a list through ->next), each
+     * with its ->outcome: RELEASED waiters are answered with the value just
+     * stored, a PROMOTED one with a lease grant.  The caller owns answering
+     * every one of them.  NULL when none.
+     */
+    rc_lease_waiter *woken;
 } rc_store_write_result;
 
 /*
@@ -148,7 +158,8 @@ int rc_store_set(rc_store *st, const rc_store_key *key, const rc_store_write *w,
  * non-zero entry version leaves a tombstone for tombstone_ms so a late
  * only-if-newer write of an older version is still rejected.
  */
-int rc_store_delete(rc_store *st, const rc_store_key *key, uint64_t now_ms, uint64_t *ns_version);
+int rc_store_delete(rc_store *st, const rc_store_key *key, uint64_t now_ms, uint64_t *ns_version,
+                    rc_lease_waiter **woken);
 
 /* rc_store_touch - set a new TTL on a live entry.  0 or RC_EMISS. */
 int rc_store_touch(rc_store *st, const rc_store_key *key, uint32_t ttl_ms, uint64_t now_ms,
@@ -160,7 +171,7 @@ int rc_store_touch(rc_store *st, const rc_store_key *key, uint32_t ttl_ms, uint6
  * served stale until its lifetime ends).  0 or RC_EMISS.
  */
 int rc_store_invalidate_key(rc_store *st, const rc_store_key *key, uint8_t mode, uint64_t now_ms,
-                            uint64_t *ns_version);
+                            uint64_t *ns_version, rc_lease_waiter **woken);
 
 /*
  * rc_store_invalidate_tag - O(1): advance the tag's epoch (hard or soft).
@@ -195,7 +206,7 @@ long rc_store_ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t
 long rc_store_stats_text(rc_store *st, char *buf, size_t cap);
 
 /* rc_store_flush - drop every entry and lease (parked readers woken CANCELLED); namespace versions stay. */
-void rc_store_flush(rc_store *st);
+void rc_store_flush(rc_store *st, rc_lease_waiter **woken);
 
 /*
  * rc_store_sweep - background reclamation: examine up to `budget` ring slots
@@ -207,7 +218,67 @@ void rc_store_flush(rc_store *st);
  * oldest reader (woken, PROMOTED); expired leases nobody waits on are freed.
  * Returns the number of entries freed.  Called from a server timer.
  */
-size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget);
+size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_waiter **woken);
+
+/* ---- leases: stale-while-revalidate and server-side single flight ----------
+ *
+ * Calls that cancel or satisfy a lease hand back the parked readers they
+ * detached through a `woken` list (rc_lease_waiter.next), each carrying its
+ * outcome (rc_lease.h).  The caller answers every one of them, on the thread
+ * that owns the reader's connection.  Passing woken == NULL is allowed only
+ * for callers that never park readers (unit tests of plain operations): the
+ * detached readers are then forgotten.
+ */
+
+/* Outcome of a lease read. */
+enum rc_lget_outcome {
+    RC_LGET_HIT = 0,          /* value served (fresh or stale); lease says whether this reader refreshes */
+    RC_LGET_MISS_GRANTED = 1, /* miss; this reader holds the new lease (token) */
+    RC_LGET_MISS_HELD = 2,    /* miss; another reader holds the lease and this one may not wait */
+    RC_LGET_PARKED = 3,       /* miss; the waiter was linked to the lease and will be woken */
+};
+
+typedef struct rc_store_lease_opts {
+    uint32_t lease_ms;          /* lifetime of a lease granted by this call (>= 1) */
+    uint32_t max_waiters_key;   /* parked readers allowed per key */
+    rc_lease_waiter *waiter;    /* caller-owned; parked when the read must wait; NULL = never park */
+} rc_store_lease_opts;
+
+typedef struct rc_store_lease_read {
+    rc_store_read read;            /* as for rc_store_get (value through the sink on a hit) */
+    uint8_t outcome;               /* enum rc_lget_outcome */
+    uint8_t lease;                 /* RC_LEASE_NONE / RC_LEASE_GRANTED / RC_LEASE_HELD */
+    uint8_t token[RC_TOKEN_SIZE];  /* valid when lease == RC_LEASE_GRANTED */
+} rc_store_lease_read;
+
+/*
+ * rc_store_lget - lease read, atomic with respect to fills of the same key:
+ *   fresh   -> HIT; inside the namespace's early-refresh window, one reader
+ *              (probabilistically, more likely as expiry nears) also gets a
+ *              refresh lease when no live lease exists;
+ *   stale   -> HIT with the stale value; the first reader without a live
+ *              lease gets GRANTED, the others HELD;
+ *   miss    -> MISS_GRANTED when no live lease exists (an expired one is
+ *              renewed for this reader, keeping its parked readers), else
+ *              PARKED when opts->waiter is given and the per-key and
+ *              per-node bounds allow it, else MISS_HELD.
+ * Returns 0, RC_ETOO_MANY_WAITERS (nothing parked), RC_ENO_MEMORY (no room
+ * for the lease record), or the key/namespace errors of rc_store_get.
+ */
+int rc_store_lget(rc_store *st, const rc_store_key *key, const rc_store_lease_opts *opts,
+                  uint64_t now_ms, rc_value_sink sink, void *sink_ctx, rc_store_lease_read *out);
+
+/*
+ * rc_store_unpark - detach a parked reader (its deadline passed, or its
+ * connection closed; `outcome` says which, for the counters).  Returns true
+ * if this call detached it, so the caller answers (or drops) it now; false
+ * if another thread already detached it and is delivering it through a
+ * woken list, in which case the caller must wait for that delivery.
+ */
+bool rc_store_unpark(rc_store *st, rc_lease_waiter *w, uint8_t outcome);
+
+/* Parked readers across the node right now (for STATS and the per-node bound). */
+uint64_t rc_store_parked(const rc_store *st);
 
 /* Numbers for tests and STATS. */
 typedef struct rc_store_totals {

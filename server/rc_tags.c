@@ -28,6 +28,7 @@
 #define RC__CHUNK           (1u << RC__CHUNK_BITS)
 #define RC__NO_ID           UINT32_MAX
 #define RC__INITIAL_BUCKETS 64u
+#define RC__FORGOTTEN       256u
 /*
  * Allowance per reference on top of the record and the name bytes: the
  * allocator's header and rounding for the separately allocated name (at most
@@ -41,6 +42,7 @@ typedef struct rc__tag_record {
     _Atomic uint32_t hard_epoch; /* epoch set by the latest hard invalidation */
     uint32_t refcount;           /* entries carrying the tag; under the lock */
     uint32_t next;               /* next id in the bucket chain or the free list */
+    uint64_t last_seq;           /* node sequence of the latest invalidation; under the lock */
     uint64_t hash;               /* of the name, for the index */
     uint8_t *name;               /* NULL while the record is free */
     uint8_t name_len;
@@ -56,6 +58,10 @@ struct rc_tags {
     uint32_t free_head;  /* free list of ids, RC__NO_ID terminated */
     uint32_t live;
     uint32_t *buckets; /* chain heads (ids), RC__NO_ID when empty */
+    _Atomic uint64_t seq;   /* invalidations so far (written under the lock, read lock-free) */
+    /* Newest invalidation not remembered by a live record, per name-hash
+     * bucket, so forgetting one name rarely taints the judgement of another. */
+    uint64_t forgotten_seq[RC__FORGOTTEN];
     uint32_t bucket_mask;
 };
 
@@ -168,6 +174,9 @@ static uint32_t rc__create_locked(rc_tags *t, uint64_t hash, const uint8_t *name
     atomic_store_explicit(&r->epoch, 0, memory_order_relaxed);
     atomic_store_explicit(&r->hard_epoch, 0, memory_order_relaxed);
     r->refcount = 0;
+    /* A new record inherits what the table forgot: the name may be one whose
+     * invalidation was remembered only by a record since freed. */
+    r->last_seq = t->forgotten_seq[hash % RC__FORGOTTEN];
     r->hash = hash;
     r->name = rc_xmalloc(len);
     memcpy(r->name, name, len);
@@ -188,6 +197,9 @@ static void rc__free_locked(rc_tags *t, uint32_t id)
     while (*link != id)
         link = &rc__record(t, *link)->next;
     *link = r->next;
+    uint64_t *forgotten = &t->forgotten_seq[r->hash % RC__FORGOTTEN];
+    if (r->last_seq > *forgotten)
+        *forgotten = r->last_seq;
     free(r->name);
     r->name = NULL;
     r->next = t->free_head;
@@ -260,9 +272,13 @@ uint32_t rc_tags_invalidate(rc_tags *t, const uint8_t *name, size_t len, uint8_t
     uint64_t hash = rc_hash_bytes(&t->seed, name, len);
     uint32_t epoch = 0;
     pthread_mutex_lock(&t->lock);
+    uint64_t seq = atomic_fetch_add_explicit(&t->seq, 1, memory_order_acq_rel) + 1u;
     uint32_t id = rc__find_locked(t, hash, name, len);
-    if (id != RC__NO_ID) {
+    if (id == RC__NO_ID) {
+        t->forgotten_seq[hash % RC__FORGOTTEN] = seq;
+    } else {
         rc__tag_record *r = rc__record(t, id);
+        r->last_seq = seq;
         epoch = atomic_load_explicit(&r->epoch, memory_order_relaxed) + 1u;
         if (mode == RC_INVAL_HARD)
             atomic_store_explicit(&r->hard_epoch, epoch, memory_order_release);
@@ -270,6 +286,26 @@ uint32_t rc_tags_invalidate(rc_tags *t, const uint8_t *name, size_t len, uint8_t
     }
     pthread_mutex_unlock(&t->lock);
     return epoch;
+}
+
+uint64_t rc_tags_seq(const rc_tags *t)
+{
+    return atomic_load_explicit(&t->seq, memory_order_acquire);
+}
+
+bool rc_tags_invalidated_since(rc_tags *t, const rc_slice *names, size_t n, uint64_t seq)
+{
+    bool invalidated = false;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < n && !invalidated; i++) {
+        uint64_t hash = rc_hash_bytes(&t->seed, names[i].ptr, names[i].len);
+        uint32_t id = rc__find_locked(t, hash, names[i].ptr, names[i].len);
+        uint64_t last =
+            id == RC__NO_ID ? t->forgotten_seq[hash % RC__FORGOTTEN] : rc__record(t, id)->last_seq;
+        invalidated = last > seq;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return invalidated;
 }
 
 uint32_t rc_tags_live(rc_tags *t)

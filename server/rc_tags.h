@@ -29,6 +29,7 @@
 #ifndef RECACHE_RC_TAGS_H
 #define RECACHE_RC_TAGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,6 +101,23 @@ enum rc_tag_verdict rc_tags_judge(const rc_tags *t, const rc_tag_ref *refs, size
  * is created).  O(1) under the table lock.
  */
 uint32_t rc_tags_invalidate(rc_tags *t, const uint8_t *name, size_t len, uint8_t mode);
+
+/*
+ * rc_tags_seq - the node's tag invalidation sequence: incremented by every
+ * invalidation, of known and unknown names alike.  Lock-free.  A lease
+ * remembers it when granted.
+ */
+uint64_t rc_tags_seq(const rc_tags *t);
+
+/*
+ * rc_tags_invalidated_since - whether any of the n names was invalidated
+ * after sequence seq.  Names without a record are judged by the newest
+ * invalidation the table no longer remembers by name (of an unknown name, or
+ * of a freed record), which errs on the side of "yes": a late fill is
+ * rejected rather than risk putting back data a purge meant to remove.
+ * Takes the table lock once.
+ */
+bool rc_tags_invalidated_since(rc_tags *t, const rc_slice *names, size_t n, uint64_t seq);
 
 /* rc_tags_live - number of live records (tags carried by at least one entry). */
 uint32_t rc_tags_live(rc_tags *t);

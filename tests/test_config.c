@@ -71,6 +71,10 @@ static void test_defaults(void)
     RC_CHECK_EQ_U64(cfg.max_connections, 10000);
     RC_CHECK_EQ_U64(cfg.max_output, 64 * RC_MB);
     RC_CHECK_EQ_U64(cfg.tombstone_ms, 30000);
+    RC_CHECK_EQ_U64(cfg.lease_ms, 5000);
+    RC_CHECK_EQ_U64(cfg.max_waiters, 100000);
+    RC_CHECK_EQ_U64(cfg.max_waiters_key, 10000);
+    RC_CHECK_EQ_U64(cfg.max_wait_ms, 60000);
     RC_CHECK_EQ_INT(cfg.log_level, RC_LOG_INFO);
     RC_CHECK(strcmp(cfg.config, "") == 0);
     RC_CHECK_EQ_U64(cfg.nnamespaces, 0);
@@ -408,6 +412,67 @@ static void test_validate(void)
     rc_config_free(&cfg);
 }
 
+/* Lease options: bounds, every way of setting them, and the re-check of direct assignments. */
+static void test_lease_options(void)
+{
+    rc_config cfg;
+    rc_config_init(&cfg);
+    RC_CHECK_RC(rc_config_set(&cfg, "lease-ms", "1", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.lease_ms, 1);
+    RC_CHECK_RC(rc_config_set(&cfg, "lease-ms", "3600000", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "lease-ms", "0", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "lease-ms") != NULL && strstr(err, "out of range") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "lease-ms", "3600001", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.lease_ms, 3600000); /* unchanged on failure */
+
+    /* max-waiters 0 turns parking off; both bounds are what the store's u32 fields hold. */
+    RC_CHECK_RC(rc_config_set(&cfg, "max-waiters", "0", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.max_waiters, 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-waiters", "4294967295", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.max_waiters, UINT32_MAX);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-waiters", "4294967296", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "max-waiters") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-waiters", "many", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.max_waiters, UINT32_MAX);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-waiters-key", "0", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-waiters-key", "4294967296", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "max-waiters-key") != NULL);
+    RC_CHECK_EQ_U64(cfg.max_waiters_key, 0);
+
+    RC_CHECK_RC(rc_config_set(&cfg, "max-wait-ms", "1", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.max_wait_ms, 1);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-wait-ms", "0", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "max-wait-ms") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-wait-ms", "3600001", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.max_wait_ms, 1);
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
+
+    /* Directly assigned out-of-range values are caught by validation. */
+    cfg.lease_ms = 0;
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "lease-ms") != NULL);
+    cfg.lease_ms = 5000;
+    cfg.max_wait_ms = 3600001;
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "max-wait-ms") != NULL);
+    rc_config_free(&cfg);
+
+    /* Flags and file lines; flags win. */
+    rc_config_action action;
+    rc_config_init(&cfg);
+    RC_CHECK_RC(parse_text(&cfg, "lease-ms = 250\nmax-waiters = 7\nmax-waiters-key = 3\n"
+                                 "max-wait-ms = 900\n"),
+                0);
+    const char *const args[] = {"--lease-ms=300", "--max-wait-ms", "1000", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, args), 0);
+    RC_CHECK_EQ_U64(cfg.lease_ms, 300);
+    RC_CHECK_EQ_U64(cfg.max_waiters, 7);
+    RC_CHECK_EQ_U64(cfg.max_waiters_key, 3);
+    RC_CHECK_EQ_U64(cfg.max_wait_ms, 1000);
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
+    rc_config_free(&cfg);
+}
+
 static void test_help(void)
 {
     char *text = NULL;
@@ -470,6 +535,7 @@ int main(void)
     RC_TEST_RUN(test_file_text);
     RC_TEST_RUN(test_file_and_overrides);
     RC_TEST_RUN(test_validate);
+    RC_TEST_RUN(test_lease_options);
     RC_TEST_RUN(test_help);
     RC_TEST_RUN(test_log_levels);
     fprintf(stderr, "test_config: all passed\n");

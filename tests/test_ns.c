@@ -46,7 +46,7 @@ static void test_bump_semantics(void)
 
     /* The background sweep leaves old versions alone: without memory pressure
      * they stay readable by explicit version (the evictor takes them first). */
-    RC_CHECK_EQ_U64(rc_store_sweep(st, NOW0, 1000), 0);
+    RC_CHECK_EQ_U64(rc_store_sweep(st, NOW0, 1000, NULL), 0);
     RC_CHECK(ts_has(st, "recs", "u1", 1, NOW0, "model-1"));
     rc_store_destroy(st);
 }
@@ -64,7 +64,7 @@ static void test_staged_writes(void)
     RC_CHECK(ts_has(st, "recs", "u1", 0, NOW0, "model-1"));
     RC_CHECK(ts_has(st, "recs", "u1", 2, NOW0, "model-2"));
     /* Staging is not reclaimed as obsolete: it is newer, not older. */
-    RC_CHECK_EQ_U64(rc_store_sweep(st, NOW0, 1000), 0);
+    RC_CHECK_EQ_U64(rc_store_sweep(st, NOW0, 1000, NULL), 0);
     uint64_t v;
     RC_CHECK_RC(rc_store_bump(st, rc_slice_str("recs"), 0, &v), 0);
     RC_CHECK_EQ_U64(v, 2);

@@ -121,10 +121,10 @@ static void test_set_get_delete_touch(void)
     /* Delete, then a second delete misses. */
     RC_CHECK_RC(ts_set(st, "recs", "u2", "x", NOW0), 0);
     rc_store_key k2 = ts_key("recs", "u2", 0);
-    RC_CHECK_RC(rc_store_delete(st, &k2, NOW0, &ver), 0);
+    RC_CHECK_RC(rc_store_delete(st, &k2, NOW0, &ver, NULL), 0);
     RC_CHECK_EQ_U64(ver, 1);
     RC_CHECK_RC(ts_get(st, "recs", "u2", 0, NOW0, &buf, &rd), RC_EMISS);
-    RC_CHECK_RC(rc_store_delete(st, &k2, NOW0, &ver), RC_EMISS);
+    RC_CHECK_RC(rc_store_delete(st, &k2, NOW0, &ver, NULL), RC_EMISS);
     RC_CHECK_EQ_INT(ts_totals(st).entries, 0); /* unversioned: no tombstone */
     rc_store_destroy(st);
 }
@@ -224,7 +224,7 @@ static void test_condition_if_absent(void)
 
     /* A tombstone counts as absent. */
     rc_store_key ka = ts_key("recs", "a", 0);
-    RC_CHECK_RC(rc_store_delete(st, &ka, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_delete(st, &ka, NOW0, NULL, NULL), 0);
     RC_CHECK_RC(set_cond(st, "a", RC_COND_IF_ABSENT, 1, 0, NOW0, NULL), 0);
     rc_store_destroy(st);
 }
@@ -245,9 +245,9 @@ static void test_condition_if_newer_and_tombstones(void)
 
     /* Delete leaves a tombstone holding version 6 for tombstone_ms (1000). */
     rc_store_key k = ts_key("recs", "k", 0);
-    RC_CHECK_RC(rc_store_delete(st, &k, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_delete(st, &k, NOW0, NULL, NULL), 0);
     RC_CHECK_RC(ts_get(st, "recs", "k", 0, NOW0, &buf, &rd), RC_EMISS);
-    RC_CHECK_RC(rc_store_delete(st, &k, NOW0, NULL), RC_EMISS);
+    RC_CHECK_RC(rc_store_delete(st, &k, NOW0, NULL, NULL), RC_EMISS);
     RC_CHECK_EQ_INT(ts_totals(st).entries, 1);
     RC_CHECK_RC(set_cond(st, "k", RC_COND_IF_NEWER, 5, 0, NOW0 + 999, &winner), RC_ENOT_NEWER);
     RC_CHECK_EQ_U64(winner, 6);
@@ -256,7 +256,7 @@ static void test_condition_if_newer_and_tombstones(void)
     RC_CHECK(ts_has(st, "recs", "k", 0, NOW0 + 999, "value"));
 
     /* Hard key invalidation of a versioned entry also leaves a tombstone. */
-    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_HARD, NOW0 + 1000, NULL), 0);
+    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_HARD, NOW0 + 1000, NULL, NULL), 0);
     RC_CHECK_RC(ts_get(st, "recs", "k", 0, NOW0 + 1000, &buf, &rd), RC_EMISS);
     RC_CHECK_RC(set_cond(st, "k", RC_COND_IF_NEWER, 6, 0, NOW0 + 1500, NULL), RC_ENOT_NEWER);
     /* After tombstone_ms the tombstone is gone and an older version is accepted. */
@@ -280,10 +280,10 @@ static void test_condition_cas(void)
     RC_CHECK_EQ_U64(winner, 2);
     /* A stale entry is live for CAS. */
     rc_store_key k = ts_key("recs", "c", 0);
-    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL, NULL), 0);
     RC_CHECK_RC(set_cond(st, "c", RC_COND_CAS, 3, 2, NOW0, NULL), 0);
     /* A tombstone is not. */
-    RC_CHECK_RC(rc_store_delete(st, &k, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_delete(st, &k, NOW0, NULL, NULL), 0);
     RC_CHECK_RC(set_cond(st, "c", RC_COND_CAS, 4, 3, NOW0, &winner), RC_ECAS_MISMATCH);
     RC_CHECK_EQ_U64(ts_ns_stat(st, "recs", "rejected_cas"), 3);
     rc_store_destroy(st);
@@ -348,10 +348,10 @@ static void test_sweep_reclaims_expired(void)
         rc_store_write_result res;
         RC_CHECK_RC(rc_store_set(st, &k, &w, NOW0, &res), 0);
     }
-    RC_CHECK_EQ_U64(rc_store_sweep(st, NOW0 + 5, 1000), 0);
+    RC_CHECK_EQ_U64(rc_store_sweep(st, NOW0 + 5, 1000, NULL), 0);
     size_t freed = 0;
     for (int round = 0; round < 100 && freed < 100; round++)
-        freed += rc_store_sweep(st, NOW0 + 10, 8);
+        freed += rc_store_sweep(st, NOW0 + 10, 8, NULL);
     RC_CHECK_EQ_INT(freed, 100);
     RC_CHECK_EQ_INT(ts_totals(st).entries, 100);
     RC_CHECK_EQ_INT(ts_totals(st).reclaimed, 100);
@@ -366,7 +366,7 @@ static void test_soft_invalidation_of_key(void)
     rc_store_read rd;
     rc_store_key k = ts_key("recs", "k", 0);
     RC_CHECK_RC(ts_set(st, "recs", "k", "v", NOW0), 0);
-    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL, NULL), 0);
     /* No expiry: stale until replaced. */
     RC_CHECK_RC(ts_get(st, "recs", "k", 0, NOW0 + 1000000, &buf, &rd), 0);
     RC_CHECK_EQ_INT(rd.state, RC_STATE_STALE);
@@ -378,14 +378,14 @@ static void test_soft_invalidation_of_key(void)
     w.stale_ms = 20;
     rc_store_write_result res;
     RC_CHECK_RC(rc_store_set(st, &k, &w, NOW0, &res), 0);
-    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL, NULL), 0);
     RC_CHECK_RC(ts_get(st, "recs", "k", 0, NOW0 + 10, &buf, &rd), 0);
     RC_CHECK_EQ_INT(rd.state, RC_STATE_STALE);
     RC_CHECK_EQ_INT(rd.ttl_left_ms, 0);
     RC_CHECK_RC(ts_get(st, "recs", "k", 0, NOW0 + 119, &buf, &rd), 0);
     RC_CHECK_RC(ts_get(st, "recs", "k", 0, NOW0 + 120, &buf, &rd), RC_EMISS);
-    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL), RC_EMISS);
-    RC_CHECK_RC(rc_store_invalidate_key(st, &k, 7, NOW0, NULL), RC_EBAD_ARGUMENT);
+    RC_CHECK_RC(rc_store_invalidate_key(st, &k, RC_INVAL_SOFT, NOW0, NULL, NULL), RC_EMISS);
+    RC_CHECK_RC(rc_store_invalidate_key(st, &k, 7, NOW0, NULL, NULL), RC_EBAD_ARGUMENT);
     RC_CHECK_EQ_U64(ts_ns_stat(st, "recs", "invalidations_soft"), 2);
     rc_store_destroy(st);
 }
@@ -440,7 +440,7 @@ static void test_memory_limit_never_exceeded(void)
            written, limit, tot.entries, tot.bytes_used, tot.evictions);
     RC_CHECK(tot.evictions > 0);
     RC_CHECK(tot.bytes_used > limit / 2); /* the budget is actually used */
-    rc_store_flush(st);
+    rc_store_flush(st, NULL);
     tot = ts_totals(st);
     RC_CHECK_EQ_INT(tot.entries, 0);
     RC_CHECK_EQ_INT(tot.tags_live, 0);

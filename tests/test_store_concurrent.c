@@ -166,18 +166,18 @@ static int mixed_op(rc_store *st, uint64_t *seed, uint64_t now)
     if (r < 940)
         return mixed_set(st, seed, &k, now);
     if (r < 960)
-        return rc_store_delete(st, &k, now, &v) <= 0;
+        return rc_store_delete(st, &k, now, &v, NULL) <= 0;
     if (r < 970)
         return rc_store_touch(st, &k, 30, now, &v) <= 0;
     if (r < 980)
-        return rc_store_invalidate_key(st, &k, (uint8_t)(r & 1), now, &v) <= 0;
+        return rc_store_invalidate_key(st, &k, (uint8_t)(r & 1), now, &v, NULL) <= 0;
     if (r < 985)
         return rc_store_invalidate_tag(st, rc_slice_str(mixed_tags[r % 8]), (uint8_t)(r & 1), &v) ==
                0;
     if (r < 987)
         return rc_store_bump(st, k.ns, 0, &v) == 0;
     if (r < 992)
-        return rc_store_sweep(st, now, 64) <= 3000;
+        return rc_store_sweep(st, now, 64, NULL) <= 3000;
     if (r < 994)
         return rc_store_ns_configure(st, k.ns, rc_slice_str("ttl-jitter=10 stale=5"), text,
                                      sizeof(text)) == 0;
@@ -220,7 +220,7 @@ static void test_concurrent_mixed(void)
            tot.entries, tot.bytes_used, tot.bytes_limit, tot.evictions, tot.reclaimed);
     RC_CHECK(tot.bytes_used <= limit);
     RC_CHECK(tot.evictions > 0 && tot.reclaimed > 0);
-    rc_store_flush(st);
+    rc_store_flush(st, NULL);
     tot = ts_totals(st);
     RC_CHECK_EQ_U64(tot.entries, 0);
     RC_CHECK_EQ_U64(tot.tags_live, 0);

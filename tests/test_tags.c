@@ -168,7 +168,7 @@ static void test_record_lifetime(void)
 
     /* Last carrier gone: the record is freed. */
     rc_store_key kb = ts_key("recs", "b", 0);
-    RC_CHECK_RC(rc_store_delete(st, &kb, NOW0, NULL), 0);
+    RC_CHECK_RC(rc_store_delete(st, &kb, NOW0, NULL, NULL), 0);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 0);
     RC_CHECK_EQ_U64(invalidate(st, "x", RC_INVAL_SOFT), 0);
 

@@ -1,5 +1,5 @@
 /*
- * rc_batch.c - pipelined batches of GET / SET / DELETE over one client.
+ * rc_batch.c - pipelined batches of GET / SET / DELETE / LGET over one client.
  *
  * Design.  Queuing copies the caller's namespace, key, encoded tags and value
  * into one growable byte arena owned by the batch and records each request
@@ -8,7 +8,10 @@
  * pointers, encodes every request into one buffer with consecutive request
  * ids, and runs a single rc__exchange() over it.  Each answer is stored by
  * index (request id - first id); values are copied into a second arena, and
- * their pointers are fixed up once every answer is in.
+ * their pointers are fixed up once every answer is in.  Because answers are
+ * matched by id, a parked LGET (answered only when its key is filled) does
+ * not hold back the answers queued behind it; exec waits for all of them,
+ * with the I/O deadline extended by the longest LGET wait in the batch.
  *
  * Ownership: everything a result points at belongs to the batch and lives
  * until rc_batch_reset / rc_batch_free.  A batch is used by one thread at a
@@ -234,7 +237,27 @@ long rc_batch_delete(rc_batch *b, const char *ns, const void *key, size_t key_le
     return err ? err : rc__batch_push(b, &req);
 }
 
+long rc_batch_lget(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                   const rc_lget_options *opts)
+{
+    rc_msg req;
+    if (b == NULL)
+        return RC_EINVAL;
+    int err = rc__prepare_lget(&req, ns, key, key_len, opts);
+    return err ? err : rc__batch_push(b, &req);
+}
+
 /* ---- execution ------------------------------------------------------------------------------ */
+
+/* rc__batch_max_wait - the longest wait_ms of the queued LGETs (how long answers may lag). */
+static uint32_t rc__batch_max_wait(const rc_batch *b)
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i < b->nops; i++)
+        if (b->ops[i].req.opcode == RC_OP_LGET && b->ops[i].req.wait_ms > max)
+            max = b->ops[i].req.wait_ms;
+    return max;
+}
 
 /* rc__batch_results_reserve - per-result arrays for nops results.  0 or RC_ENOMEM. */
 static int rc__batch_results_reserve(rc_batch *b)
@@ -296,7 +319,8 @@ static int rc__batch_encode(rc_batch *b, uint32_t first_id)
 /*
  * rc__batch_on_response - store one answer at its index.  A second answer
  * for the same index, or one for another operation, is a protocol error.
- * A GET hit's value is copied into the values arena; RC_ENOMEM there marks
+ * A GET or LGET hit's value is copied into the values arena (an LGET's
+ * lease and token are kept for every outcome); RC_ENOMEM there marks
  * that result RC_ENOMEM and is reported after the exchange completes.
  */
 static int rc__batch_on_response(void *ctx, size_t index, const rc_msg *resp)
@@ -313,8 +337,12 @@ static int rc__batch_on_response(void *ctx, size_t index, const rc_msg *resp)
     if (req->opcode == RC_OP_SET) {
         r->write.ns_version = resp->ns_version;
         r->write.entry_version = resp->entry_version;
-    } else if (req->opcode == RC_OP_GET) {
+    } else if (req->opcode == RC_OP_GET || req->opcode == RC_OP_LGET) {
         r->value.ns_version = resp->ns_version;
+        if (req->opcode == RC_OP_LGET) {
+            r->lease = resp->lease;
+            memcpy(r->token.bytes, resp->token, RC_TOKEN_SIZE);
+        }
         if (resp->status != RC_STATUS_OK)
             return 0;
         rc__value_meta(&r->value, resp);
@@ -364,7 +392,8 @@ int rc_batch_exec(rc_batch *b)
     if (b->nops == 0)
         return 0;
     struct iovec iov = {b->wire.data, b->wire.len};
-    err = rc__exchange(b->client, &iov, 1, first_id, b->nops, rc__batch_on_response, b);
+    err = rc__exchange(b->client, &iov, 1, first_id, b->nops, rc__batch_max_wait(b),
+                       rc__batch_on_response, b);
     rc__batch_finish(b, err);
     /* Every answer arrived; results that could not be stored carry RC_ENOMEM themselves. */
     if (err == RC_ENOMEM && rc_client_ok(b->client))

@@ -9,6 +9,9 @@
  * request frames and reads response frames, matching them by request id.
  * Each public operation only fills an rc_msg (the codec in protocol/ turns
  * it into bytes), runs it through rc__call(), and converts the answer.
+ * The lease operations (rc_lease_client.c) take the same path; the only
+ * lease-specific rule here is that an LGET's deadline is extended by its
+ * wait_ms, because the server may legitimately park it that long.
  *
  * Failure model.  The library never aborts; allocation failures return
  * RC_ENOMEM.  Statuses the server reports are returned as -status (the
@@ -361,7 +364,7 @@ static int rc__exchange_step(rc_client *c, rc__exchange_state *st, size_t need, 
 }
 
 int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt, uint32_t first_id, size_t count,
-                 rc__response_fn on_response, void *ctx)
+                 uint32_t extra_ms, rc__response_fn on_response, void *ctx)
 {
     int err = rc__check_usable(c);
     if (err)
@@ -380,7 +383,7 @@ int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt, uint32_t fir
         if (iov[i].iov_len > 0)
             st.iov[st.iov_count++] = iov[i];
 
-    uint64_t deadline = rc__now_ms() + c->io_timeout_ms;
+    uint64_t deadline = rc__now_ms() + c->io_timeout_ms + extra_ms;
     for (;;) {
         size_t need = RC_HEADER_SIZE;
         err = rc__drain_frames(c, &st, &need);
@@ -441,7 +444,8 @@ int rc__call(rc_client *c, rc_msg *req, rc_msg *resp)
     struct iovec iov[2] = {{c->wbuf, (size_t)n},
                            {(void *)(uintptr_t)req->value.ptr, req->value.len}};
     memset(resp, 0, sizeof *resp);
-    err = rc__exchange(c, iov, 2, req->request_id, 1, rc__keep_response, resp);
+    uint32_t extra_ms = req->opcode == RC_OP_LGET ? req->wait_ms : 0;
+    err = rc__exchange(c, iov, 2, req->request_id, 1, extra_ms, rc__keep_response, resp);
     if (err)
         return err;
     if (resp->status < RC_STATUS_FIRST_ERROR && resp->opcode != req->opcode)
@@ -562,6 +566,16 @@ static char *rc__dup_text(rc_slice s)
         memcpy(p, s.ptr, s.len);
     p[s.len] = '\0';
     return p;
+}
+
+int rc__value_copy(rc_value *v, const rc_msg *resp)
+{
+    rc__value_meta(v, resp);
+    v->data = (uint8_t *)rc__dup_text(resp->value);
+    if (v->data == NULL)
+        return RC_ENOMEM;
+    v->len = resp->value.len;
+    return 0;
 }
 
 /* ---- connecting ----------------------------------------------------------------------------- */
@@ -755,21 +769,22 @@ int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
         out->ns_version = resp.ns_version; /* a miss still says which version it looked at */
     if (err)
         return err;
-    out->data = (uint8_t *)rc__dup_text(resp.value);
-    if (out->data == NULL)
-        return RC_ENOMEM;
-    out->len = resp.value.len;
-    rc__value_meta(out, &resp);
-    return 0;
+    err = rc__value_copy(out, &resp);
+    if (err)
+        memset(out, 0, sizeof *out);
+    return err;
 }
 
-int rc_set(rc_client *c, const char *ns, const void *key, size_t key_len, const void *value,
-           size_t value_len, const rc_set_options *opts, rc_write_info *info)
+int rc__set_call(rc_client *c, const char *ns, const void *key, size_t key_len, const void *value,
+                 size_t value_len, const rc_set_options *opts, const uint8_t *token,
+                 rc_write_info *info)
 {
     rc_msg req, resp;
     int err = rc__prepare_set(&req, ns, key, key_len, value, value_len, opts);
     if (err)
         return err;
+    if (token != NULL)
+        memcpy(req.token, token, RC_TOKEN_SIZE);
     long tags_len = rc__tags_size(opts);
     if (tags_len < 0)
         return (int)tags_len;
@@ -794,6 +809,12 @@ int rc_set(rc_client *c, const char *ns, const void *key, size_t key_len, const 
         info->entry_version = resp.entry_version;
     }
     return err;
+}
+
+int rc_set(rc_client *c, const char *ns, const void *key, size_t key_len, const void *value,
+           size_t value_len, const rc_set_options *opts, rc_write_info *info)
+{
+    return rc__set_call(c, ns, key, key_len, value, value_len, opts, NULL, info);
 }
 
 int rc_delete(rc_client *c, const char *ns, const void *key, size_t key_len, uint64_t version)

@@ -70,13 +70,18 @@ typedef int (*rc__response_fn)(void *ctx, size_t index, const rc_msg *resp);
  * rc__exchange - write the iovecs (already encoded frames), then read
  * responses until `count` distinct request ids first_id .. first_id+count-1
  * have been answered, calling on_response for each.  Push frames (EVENT)
- * are skipped.  Bounded as a whole by the client's I/O timeout.  Returns 0,
+ * are skipped.  Bounded as a whole by the client's I/O timeout plus
+ * extra_ms (the longest time the server may legitimately hold an answer
+ * back: the wait_ms of a parked LGET).  Answers are matched by request id,
+ * never by position, because a parked LGET is answered after requests sent
+ * later (PROTOCOL.md section 9).  Returns 0,
  * a callback's error, or a fatal error (RC_ETIMEDOUT, RC_EIO, RC_ECLOSED,
  * RC_EPROTOCOL, or -status of a connection-level error frame such as
  * SERVER_BUSY), after which the client is marked unusable.
  */
 RC__INTERNAL int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt, uint32_t first_id,
-                              size_t count, rc__response_fn on_response, void *ctx);
+                              size_t count, uint32_t extra_ms, rc__response_fn on_response,
+                              void *ctx);
 
 /*
  * rc__call - send one request and wait for its answer: the path every
@@ -84,7 +89,8 @@ RC__INTERNAL int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt,
  * of *req, encodes it with rc_encode_head and sends the value bytes straight
  * from the caller's memory (a second iovec).  On return *resp is the decoded
  * answer; its slices point into the read buffer and stay valid until the
- * next operation on c.  Returns the answer's status as a code (0 or
+ * next operation on c.  An LGET extends the I/O deadline by its wait_ms
+ * (the server may park it that long).  Returns the answer's status as a code (0 or
  * -status; the server's message is kept for rc_client_error_message), an
  * encoding error (nothing sent, client still usable), or a fatal error.
  */
@@ -133,5 +139,27 @@ RC__INTERNAL long rc__tags_encode(const rc_set_options *opts, uint8_t *buf, size
 
 /* rc__value_meta - copy a GET response's metadata (not the bytes) into *v. */
 RC__INTERNAL void rc__value_meta(rc_value *v, const rc_msg *resp);
+
+/*
+ * rc__value_copy - fill *v from a GET/LGET hit: metadata plus a malloc'ed,
+ * NUL-terminated copy of the value bytes.  0 or RC_ENOMEM (*v then has no data).
+ */
+RC__INTERNAL int rc__value_copy(rc_value *v, const rc_msg *resp);
+
+/*
+ * rc__set_call - the one SET path (rc_set, rc_fill): encode opts' tags,
+ * send, report the write.  token NULL (or all zero) is a plain set, else a
+ * lease fill.  info (may be NULL) is filled for OK and rejections.
+ */
+RC__INTERNAL int rc__set_call(rc_client *c, const char *ns, const void *key, size_t key_len,
+                              const void *value, size_t value_len, const rc_set_options *opts,
+                              const uint8_t *token, rc_write_info *info);
+
+/*
+ * rc__prepare_lget - an LGET request from the caller's arguments (views of
+ * caller memory, as rc__prepare_keyed).  opts NULL = current, no wait.
+ */
+RC__INTERNAL int rc__prepare_lget(rc_msg *req, const char *ns, const void *key, size_t key_len,
+                                  const rc_lget_options *opts);
 
 #endif /* RECACHE_RC_CLIENT_INT_H */

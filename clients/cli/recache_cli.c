@@ -11,10 +11,15 @@
  * and prints its result; the library's return code becomes the exit status.
  *
  * Exit status: 0 success, 1 miss (not found), 2 error (message on stderr),
- * 3 a condition rejected the write (message on stderr).
+ * 3 a condition or a lost lease rejected the write (message on stderr).
+ *
+ * Leases: `lget` is the raw lease read (value on stdout, the outcome as
+ * `state=... lease=... [token=HEX]` on stderr, so scripts can take the
+ * token), `fill` the matching SET carrying that token.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -50,7 +55,8 @@ enum cli_exit {
     X(MIN_VERSION, "min-version", "VER", "make the node adopt at least this version first")        \
     X(TO, "to", "VER", "target version (default: current + 1)")                                    \
     X(SOFT, "soft", NULL, "soft invalidation: entries become stale instead of misses")             \
-    X(RAW, "raw", NULL, "print the value's bytes exactly, without a newline")
+    X(RAW, "raw", NULL, "print the value's bytes exactly, without a newline")                      \
+    X(WAIT, "wait", "MS", "on a held miss, let the server park the read up to MS ms")
 
 enum cli_option_id {
 #define CLI_OPT_ENUM(id, name, arg, help) CLI_OPT_##id,
@@ -84,6 +90,7 @@ typedef struct cli_args {
     rc_set_options set;
     rc_get_options get;
     uint64_t bump_to;
+    uint32_t wait_ms;
     const char *tags[CLI_MAX_TAGS];
 } cli_args;
 
@@ -219,6 +226,8 @@ static int cli_apply_option(enum cli_option_id id, const char *val, cli_args *a)
     case CLI_OPT_RAW:
         a->raw = 1;
         return 0;
+    case CLI_OPT_WAIT:
+        return cli_parse_u32(name, val, &a->wait_ms);
     default:
         return -1;
     }
@@ -337,6 +346,86 @@ static int cmd_get(rc_client *c, cli_args *a)
     if (a->verbose)
         cli_print_value_meta(&v);
     rc_value_free(&v);
+    return CLI_OK;
+}
+
+/* cli_print_lease_state - the lease read's outcome line on stderr (stdout stays the value). */
+static void cli_print_lease_state(const rc_lease_result *r)
+{
+    static const char *const leases[] = {"none", "granted", "held"};
+    const char *state = !r->hit ? "miss" : r->value.stale ? "stale" : "fresh";
+    const char *lease = r->lease >= 0 && r->lease <= 2 ? leases[r->lease] : "unknown";
+    fprintf(stderr, "state=%s lease=%s", state, lease);
+    if (r->lease == RC_LGET_LEASE_GRANTED) {
+        fputs(" token=", stderr);
+        for (size_t i = 0; i < RC_LEASE_TOKEN_SIZE; i++)
+            fprintf(stderr, "%02x", r->token.bytes[i]);
+    }
+    fputc('\n', stderr);
+}
+
+/*
+ * lget NS KEY: exit 0 on a hit (fresh or stale), 1 on a miss (whether or not
+ * this reader won the lease), 2 when the lease is held elsewhere, the wait
+ * timed out, or any other error.
+ */
+static int cmd_lget(rc_client *c, cli_args *a)
+{
+    rc_lease_result r;
+    rc_lget_options o = {
+        .version = a->get.version, .min_version = a->get.min_version, .wait_ms = a->wait_ms};
+    int err = rc_lget(c, a->pos[0], a->pos[1], strlen(a->pos[1]), &o, &r);
+    if (err == 0 || err == RC_EMISS || err == RC_ELEASE_HELD)
+        cli_print_lease_state(&r);
+    if (err == RC_EMISS)
+        return CLI_MISS;
+    if (err)
+        return cli_fail(c, err);
+    fwrite(r.value.data, 1, r.value.len, stdout);
+    if (!a->raw)
+        fputc('\n', stdout);
+    if (a->verbose)
+        cli_print_value_meta(&r.value);
+    rc_lease_result_free(&r);
+    return CLI_OK;
+}
+
+/* cli_parse_token - exactly 32 hex digits into a token.  0 or -1 (message printed). */
+static int cli_parse_token(const char *s, rc_lease_token *t)
+{
+    if (strlen(s) != 2 * RC_LEASE_TOKEN_SIZE) {
+        fprintf(stderr, "error: a token is %d hex digits\n", 2 * RC_LEASE_TOKEN_SIZE);
+        return -1;
+    }
+    for (size_t i = 0; i < RC_LEASE_TOKEN_SIZE; i++) {
+        unsigned byte = 0;
+        for (size_t j = 0; j < 2; j++) {
+            int ch = (unsigned char)s[2 * i + j];
+            if (!isxdigit(ch)) {
+                fprintf(stderr, "error: token '%s' is not hexadecimal\n", s);
+                return -1;
+            }
+            byte = byte * 16 + (unsigned)(isdigit(ch) ? ch - '0' : tolower(ch) - 'a' + 10);
+        }
+        t->bytes[i] = (uint8_t)byte;
+    }
+    return 0;
+}
+
+/* fill NS KEY TOKEN VALUE: exit 0 stored, 3 the lease is gone (rejected), 2 errors. */
+static int cmd_fill(rc_client *c, cli_args *a)
+{
+    rc_lease_token token;
+    rc_write_info info;
+    if (cli_parse_token(a->pos[2], &token))
+        return CLI_ERROR;
+    const char *value = a->pos[3];
+    int err = rc_fill(c, a->pos[0], a->pos[1], strlen(a->pos[1]), &token, value, strlen(value),
+                      &a->set, &info);
+    if (err)
+        return cli_fail(c, err);
+    printf("OK ns_version=%" PRIu64 " entry_version=%" PRIu64 "\n", info.ns_version,
+           info.entry_version);
     return CLI_OK;
 }
 
@@ -478,6 +567,12 @@ static const cli_command cli_commands[] = {
      "store a value (exit 3 if a condition rejects it)"},
     {"get", "NS KEY", 2, 2, OPT(VERSION) | OPT(MIN_VERSION) | OPT(RAW), cmd_get,
      "print a value (exit 1 on a miss; -v: metadata on stderr)"},
+    {"lget", "NS KEY", 2, 2, OPT(WAIT) | OPT(VERSION) | OPT(MIN_VERSION) | OPT(RAW), cmd_lget,
+     "lease read: value on stdout, 'state=fresh|stale|miss lease=none|granted|held "
+     "[token=HEX]' on stderr (exit 0 hit, 1 miss, 2 lease held or wait timed out)"},
+    {"fill", "NS KEY TOKEN VALUE", 4, 4,
+     OPT(TTL) | OPT(STALE) | OPT(FLAGS) | OPT(ENTRY_VERSION) | OPT(TAG) | OPT(VERSION), cmd_fill,
+     "store VALUE under the lease TOKEN from lget (exit 3 if the lease is no longer current)"},
     {"del", "NS KEY", 2, 2, OPT(VERSION), cmd_del, "delete a key (exit 1 if absent)"},
     {"touch", "NS KEY MS", 3, 3, OPT(VERSION), cmd_touch, "give a live entry a new TTL"},
     {"stats", "[NS]", 0, 1, 0, cmd_stats, "server statistics, or one namespace's"},
@@ -520,7 +615,8 @@ static void cli_usage(FILE *out)
                     o->help);
         }
     }
-    fprintf(out, "\nexit status: 0 success, 1 miss, 2 error, 3 write rejected by a condition\n");
+    fprintf(out, "\nexit status: 0 success, 1 miss, 2 error, 3 write rejected by a condition "
+                 "or a lost lease\n");
 }
 
 static const cli_command *cli_find_command(const char *name)
