@@ -30,8 +30,8 @@ struct rc_events {
     uint64_t last_seq;
     uint64_t bytes;
     rc__event_slot *slots;
-    uint32_t capacity;   /* immutable */
-    uint64_t instance;   /* immutable */
+    uint32_t capacity; /* immutable */
+    uint64_t instance; /* immutable */
 };
 
 rc_events *rc_events_create(uint32_t capacity, uint64_t instance_id)

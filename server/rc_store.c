@@ -179,7 +179,8 @@ typedef struct rc__shard {
     uint64_t entries;   /* tombstones included */
     uint64_t evictions;
     uint64_t reclaimed;
-    rc_lease_table leases; /* keys being recomputed; records charged to used, buckets to structure */
+    rc_lease_table
+        leases; /* keys being recomputed; records charged to used, buckets to structure */
 } rc__shard;
 
 struct rc_store {
@@ -278,11 +279,17 @@ static rc_ns *rc__entry_ns(const rc_store *st, const rc_entry *e)
     return rc_ns_by_id(st->namespaces, e->ns_id);
 }
 
-/* rc__advance - rc_ns_advance plus the obsolete generation when the version moved. */
+/*
+ * rc__advance - rc_ns_advance plus, when the version moved, the obsolete
+ * generation and the on_version hook.  Never called under a shard lock.
+ */
 static void rc__advance(rc_store *st, rc_ns *ns, uint64_t to, uint64_t *version)
 {
-    if (rc_ns_advance(ns, to, version))
-        atomic_fetch_add_explicit(&st->obsolete_gen, 1, memory_order_acq_rel);
+    if (!rc_ns_advance(ns, to, version))
+        return;
+    atomic_fetch_add_explicit(&st->obsolete_gen, 1, memory_order_acq_rel);
+    if (st->cfg.on_version)
+        st->cfg.on_version(st->cfg.hook_ctx, (rc_slice){ns->name, ns->name_len}, *version);
 }
 
 /* rc__account_locked - add (or remove) one entry's charge to its shard and namespace gauges. */
@@ -765,6 +772,51 @@ static bool rc__is_live(enum rc__life life)
     return life == RC__FRESH || life == RC__STALE;
 }
 
+/* rc__read_fill - the metadata part of a hit. */
+static void rc__read_fill(const rc_entry *e, enum rc__life life, uint64_t now, rc_store_read *out)
+{
+    out->entry_version = e->entry_version;
+    out->client_flags = e->client_flags;
+    out->value_len = e->value_len;
+    out->state = life == RC__FRESH ? RC_STATE_FRESH : RC_STATE_STALE;
+    if (e->expire_ms == 0)
+        out->ttl_left_ms = RC_TTL_NONE;
+    else if (life == RC__STALE || now >= e->expire_ms)
+        out->ttl_left_ms = 0;
+    else if (e->expire_ms - now >= RC_TTL_NONE)
+        out->ttl_left_ms = RC_TTL_NONE - 1u;
+    else
+        out->ttl_left_ms = (uint32_t)(e->expire_ms - now);
+}
+
+/*
+ * rc__lock_and_find - take t's shard lock (the caller releases it), advance
+ * its incremental rehash, and find and settle the key's entry: *ep is what
+ * remains servable or a tombstone (NULL otherwise), and the return value
+ * its state.
+ */
+static enum rc__life rc__lock_and_find(rc_store *st, const rc__target *t, uint64_t now,
+                                       rc_entry **ep)
+{
+    rc__shard *sh = t->shard;
+    pthread_mutex_lock(&sh->lock);
+    rc__index_migrate_locked(sh, RC__MIGRATE_BUCKETS);
+    *ep = rc__index_find_locked(sh, t);
+    return rc__settle_locked(st, sh, ep, now);
+}
+
+/* rc__serve_locked - a hit: metadata into out, the value through the sink, the reference bit set.
+ */
+static void rc__serve_locked(rc_entry *e, enum rc__life life, uint64_t now, rc_value_sink sink,
+                             void *sink_ctx, rc_store_read *out)
+{
+    rc__read_fill(e, life, now, out);
+    uint8_t *dst = sink ? sink(sink_ctx, e->value_len) : NULL;
+    if (dst && e->value_len)
+        memcpy(dst, rc__entry_value(e), e->value_len);
+    e->flags |= RC__REFERENCED;
+}
+
 /* ---- shard lifecycle ------------------------------------------------------- */
 
 /* rc__shard_init_structure - fresh, empty initial bucket array and ring, charged. */
@@ -1115,8 +1167,8 @@ static bool rc__lease_take_locked(rc_store *st, rc__shard *sh, const rc__target 
         size_t charge = rc_lease_charge(t->key_len);
         size_t table_before = rc_lease_table_bytes(&sh->leases);
         /* The table may double: reserve for the larger array too. */
-        size_t growth = (size_t)(sh->leases.nbuckets ? sh->leases.nbuckets : 8u) * 2u *
-                        sizeof(rc_lease *);
+        size_t growth =
+            (size_t)(sh->leases.nbuckets ? sh->leases.nbuckets : 8u) * 2u * sizeof(rc_lease *);
         if (!rc__reserve_locked(st, sh, charge + growth + 16u, now))
             return false;
         l = rc_lease_grant_locked(&sh->leases, t->hash, t->ns->id, t->version, t->key, t->key_len,
@@ -1359,23 +1411,6 @@ void rc_store_destroy(rc_store *st)
     free(st);
 }
 
-/* rc__read_fill - the metadata part of a hit. */
-static void rc__read_fill(const rc_entry *e, enum rc__life life, uint64_t now, rc_store_read *out)
-{
-    out->entry_version = e->entry_version;
-    out->client_flags = e->client_flags;
-    out->value_len = e->value_len;
-    out->state = life == RC__FRESH ? RC_STATE_FRESH : RC_STATE_STALE;
-    if (e->expire_ms == 0)
-        out->ttl_left_ms = RC_TTL_NONE;
-    else if (life == RC__STALE || now >= e->expire_ms)
-        out->ttl_left_ms = 0;
-    else if (e->expire_ms - now >= RC_TTL_NONE)
-        out->ttl_left_ms = RC_TTL_NONE - 1u;
-    else
-        out->ttl_left_ms = (uint32_t)(e->expire_ms - now);
-}
-
 int rc_store_get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_value_sink sink,
                  void *sink_ctx, rc_store_read *out)
 {
@@ -1385,19 +1420,12 @@ int rc_store_get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_valu
     if (rc)
         return rc;
     rc__shard *sh = t.shard;
-    pthread_mutex_lock(&sh->lock);
-    rc__index_migrate_locked(sh, RC__MIGRATE_BUCKETS);
-    rc_entry *e = rc__index_find_locked(sh, &t);
-    enum rc__life life = rc__settle_locked(st, sh, &e, now_ms);
-    if (rc__is_live(life)) {
-        rc__read_fill(e, life, now_ms, out);
-        uint8_t *dst = sink ? sink(sink_ctx, e->value_len) : NULL;
-        if (dst && e->value_len)
-            memcpy(dst, rc__entry_value(e), e->value_len);
-        e->flags |= RC__REFERENCED;
-    } else {
+    rc_entry *e;
+    enum rc__life life = rc__lock_and_find(st, &t, now_ms, &e);
+    if (rc__is_live(life))
+        rc__serve_locked(e, life, now_ms, sink, sink_ctx, out);
+    else
         rc = RC_EMISS;
-    }
     pthread_mutex_unlock(&sh->lock);
     enum rc_ns_counter c =
         rc ? RC_NS_CTR_MISSES : (life == RC__FRESH ? RC_NS_CTR_HITS : RC_NS_CTR_STALE_HITS);
@@ -1417,17 +1445,11 @@ int rc_store_lget(rc_store *st, const rc_store_key *key, const rc_store_lease_op
     if (rc)
         return rc;
     rc__shard *sh = t.shard;
-    pthread_mutex_lock(&sh->lock);
-    rc__index_migrate_locked(sh, RC__MIGRATE_BUCKETS);
-    rc_entry *e = rc__index_find_locked(sh, &t);
-    enum rc__life life = rc__settle_locked(st, sh, &e, now_ms);
+    rc_entry *e;
+    enum rc__life life = rc__lock_and_find(st, &t, now_ms, &e);
     rc_lease *l = rc__lease_find_locked(sh, &t);
     if (rc__is_live(life)) {
-        rc__read_fill(e, life, now_ms, &out->read);
-        uint8_t *dst = sink ? sink(sink_ctx, e->value_len) : NULL;
-        if (dst && e->value_len)
-            memcpy(dst, rc__entry_value(e), e->value_len);
-        e->flags |= RC__REFERENCED;
+        rc__serve_locked(e, life, now_ms, sink, sink_ctx, &out->read);
         /* Taking a lease may evict entries to make room: e is not used after this. */
         rc = rc__lget_hit_locked(st, &t, e, life, l, opts, now_ms, out);
     } else {
@@ -1489,10 +1511,8 @@ int rc_store_set(rc_store *st, const rc_store_key *key, const rc_store_write *w,
     if (rc)
         return rc;
     rc__shard *sh = t.shard;
-    pthread_mutex_lock(&sh->lock);
-    rc__index_migrate_locked(sh, RC__MIGRATE_BUCKETS);
-    rc_entry *e = rc__index_find_locked(sh, &t);
-    enum rc__life life = rc__settle_locked(st, sh, &e, now_ms);
+    rc_entry *e;
+    enum rc__life life = rc__lock_and_find(st, &t, now_ms, &e);
     rc_lease *l = rc__lease_find_locked(sh, &t);
     if (w->token)
         rc = rc__fill_check_locked(st, &t, l, w, &plan, now_ms, &out->woken);
@@ -1534,15 +1554,14 @@ static int rc__key_op_run(rc_store *st, const rc_store_key *key, rc__key_op op, 
     if (rc)
         return rc;
     rc__shard *sh = t.shard;
-    pthread_mutex_lock(&sh->lock);
-    rc__index_migrate_locked(sh, RC__MIGRATE_BUCKETS);
-    rc_entry *e = rc__index_find_locked(sh, &t);
+    rc_entry *e;
+    enum rc__life life = rc__lock_and_find(st, &t, now, &e);
     /* An invalidation makes any recomputation in flight untrustworthy,
      * whether or not an entry exists yet. */
     rc_lease *l = op == RC__OP_TOUCH ? NULL : rc__lease_find_locked(sh, &t);
     if (l)
         rc__lease_cancel_locked(st, sh, l, now, woken);
-    if (!rc__is_live(rc__settle_locked(st, sh, &e, now))) {
+    if (!rc__is_live(life)) {
         rc = RC_EMISS;
     } else if (op == RC__OP_KILL) {
         rc__entry_bury_locked(st, sh, e, now);
@@ -1670,7 +1689,7 @@ void rc_store_totals_get(rc_store *st, rc_store_totals *out)
     X("namespaces", rc_ns_registry_count(st->namespaces))                                          \
     X("obsolete_generation", atomic_load(&st->obsolete_gen))                                       \
     X("tag_invalidations_hard", atomic_load(&st->tag_invalidations[RC_INVAL_HARD]))                \
-    X("tag_invalidations_soft", atomic_load(&st->tag_invalidations[RC_INVAL_SOFT]))              \
+    X("tag_invalidations_soft", atomic_load(&st->tag_invalidations[RC_INVAL_SOFT]))                \
     X("parked", atomic_load(&st->parked))
 
 long rc_store_stats_text(rc_store *st, char *buf, size_t cap)

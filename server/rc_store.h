@@ -58,6 +58,14 @@ typedef struct rc_store_config {
     uint16_t max_key;        /* longest key accepted (RC_EKEY_TOO_LONG); 0 = RC_WIRE_MAX_KEY.
                                 Part of the largest possible entry, hence of the shard sizing. */
     uint32_t max_waiters;    /* parked lease readers allowed across the node (0 = none may park) */
+    /*
+     * Called after a namespace's current version moved (a bump, or a read's
+     * min_version adopted), with the new version, on the calling thread and
+     * with no store lock held.  The server publishes it to subscribers.
+     * NULL = no hook.
+     */
+    void (*on_version)(void *ctx, rc_slice ns, uint64_t version);
+    void *hook_ctx;
 } rc_store_config;
 
 /* Address of one entry.  version 0 means "the namespace's current version". */

@@ -57,8 +57,8 @@ struct rc_tags {
     uint32_t high_water; /* ids below this were handed out at least once */
     uint32_t free_head;  /* free list of ids, RC__NO_ID terminated */
     uint32_t live;
-    uint32_t *buckets; /* chain heads (ids), RC__NO_ID when empty */
-    _Atomic uint64_t seq;   /* invalidations so far (written under the lock, read lock-free) */
+    uint32_t *buckets;    /* chain heads (ids), RC__NO_ID when empty */
+    _Atomic uint64_t seq; /* invalidations so far (written under the lock, read lock-free) */
     /* Newest invalidation not remembered by a live record, per name-hash
      * bucket, so forgetting one name rarely taints the judgement of another. */
     uint64_t forgotten_seq[RC__FORGOTTEN];

@@ -116,10 +116,13 @@ static void test_hard_and_soft_tags(void)
     RC_CHECK(rc_client_ok(cli));
 }
 
-static void make_tags(char names[][16], const char **tags, size_t n, const char *prefix)
+/* Tag names are short by construction (prefix under 8 bytes, index under 1000). */
+#define TAG_NAME_CAP 32
+
+static void make_tags(char names[][TAG_NAME_CAP], const char **tags, size_t n, const char *prefix)
 {
     for (size_t i = 0; i < n; i++) {
-        snprintf(names[i], 16, "%s%zu", prefix, i);
+        snprintf(names[i], TAG_NAME_CAP, "%s%u", prefix, (unsigned)(i % 1000u));
         tags[i] = names[i];
     }
 }
@@ -128,7 +131,7 @@ static void test_max_tags_entry(void)
 {
     size_t max = rc_server_info_get(cli)->max_tags;
     RC_CHECK(max >= 2 && max <= 255);
-    char names[256][16];
+    char names[256][TAG_NAME_CAP];
     const char *tags[256];
     make_tags(names, tags, max, "t");
     RC_CHECK_RC(set_tagged("many", "full", "F", tags, max), 0);
@@ -145,7 +148,7 @@ static void test_tag_limits(void)
 {
     const rc_server_info *info = rc_server_info_get(cli);
     size_t max = info->max_tags;
-    char names[256][16];
+    char names[256][TAG_NAME_CAP];
     const char *tags[256];
     make_tags(names, tags, max + 1, "x");
     RC_CHECK_RC(set_tagged("lim", "k", "v", tags, max + 1), RC_ETOO_MANY_TAGS);

@@ -212,8 +212,47 @@ static void test_ttl_jitter_bounds(void)
     rc_store_destroy(st);
 }
 
+/* Records every on_version call. */
+typedef struct version_log {
+    char ns[8][16];
+    uint64_t version[8];
+    int n;
+} version_log;
+
+static void log_version(void *ctx, rc_slice ns, uint64_t version)
+{
+    version_log *log = ctx;
+    RC_CHECK(log->n < 8 && ns.len < 16);
+    memcpy(log->ns[log->n], ns.ptr, ns.len);
+    log->ns[log->n][ns.len] = '\0';
+    log->version[log->n++] = version;
+}
+
+static void test_version_hook(void)
+{
+    version_log log = {0};
+    rc_store_config cfg = ts_config(1 << 20, 4, 1024);
+    cfg.on_version = log_version;
+    cfg.hook_ctx = &log;
+    rc_store *st = NULL;
+    RC_CHECK_RC(rc_store_create(&cfg, &st), 0);
+    uint64_t v;
+    RC_CHECK_RC(rc_store_bump(st, rc_slice_str("recs"), 0, &v), 0);
+    RC_CHECK_RC(rc_store_bump(st, rc_slice_str("recs"), 1, &v), 0); /* no move: no call */
+    /* A read adopting a minimum version is a version change too. */
+    rc_store_key k = ts_key("recs", "u1", 0);
+    k.min_version = 7;
+    rc_store_read rd;
+    RC_CHECK_RC(rc_store_get(st, &k, NOW0, NULL, NULL, &rd), RC_EMISS);
+    RC_CHECK_EQ_INT(log.n, 2);
+    RC_CHECK(strcmp(log.ns[0], "recs") == 0 && log.version[0] == 2);
+    RC_CHECK(strcmp(log.ns[1], "recs") == 0 && log.version[1] == 7);
+    rc_store_destroy(st);
+}
+
 int main(void)
 {
+    RC_TEST_RUN(test_version_hook);
     RC_TEST_RUN(test_bump_semantics);
     RC_TEST_RUN(test_staged_writes);
     RC_TEST_RUN(test_min_version_adoption);

@@ -314,7 +314,8 @@ static void test_stale_serves_and_leases_once(void)
     RC_CHECK_RC(rc_store_set(st, &k, &w, NOW0, &res), 0);
     rc_store_lease_read a, b;
     RC_CHECK_RC(lget(st, "u1", NOW0 + 50, NULL, &a), 0);
-    RC_CHECK(a.outcome == RC_LGET_HIT && a.read.state == RC_STATE_FRESH && a.lease == RC_LEASE_NONE);
+    RC_CHECK(a.outcome == RC_LGET_HIT && a.read.state == RC_STATE_FRESH &&
+             a.lease == RC_LEASE_NONE);
     RC_CHECK_RC(lget(st, "u1", NOW0 + 150, NULL, &a), 0);
     RC_CHECK(a.outcome == RC_LGET_HIT && a.read.state == RC_STATE_STALE);
     RC_CHECK_EQ_INT(a.lease, RC_LEASE_GRANTED);
@@ -330,8 +331,8 @@ static void test_early_refresh_once(void)
 {
     rc_store *st = lease_store(0);
     char err[128];
-    RC_CHECK_RC(rc_store_ns_configure(st, rc_slice_str("recs"), rc_slice_str("early-refresh=1000000"),
-                                      err, sizeof(err)),
+    RC_CHECK_RC(rc_store_ns_configure(st, rc_slice_str("recs"),
+                                      rc_slice_str("early-refresh=1000000"), err, sizeof(err)),
                 0);
     rc_store_key k = ts_key("recs", "u1", 0);
     rc_store_write w = ts_write("v", 2000000);

@@ -1,0 +1,83 @@
+/*
+ * rb_opts.h - every option of recache-bench, in one table.
+ *
+ * Design.  RB_OPTIONS lists each option once: its kind, struct field, flag
+ * name, default (as text, parsed like user input) and help.  The struct,
+ * the defaults, the parser, --help and the JSON "config" object are all
+ * generated from that table, so --help always documents every option with
+ * its real default and the report always records the exact configuration.
+ */
+#ifndef RB_OPTS_H
+#define RB_OPTS_H
+
+#include <stdio.h>
+
+#include "rb_json.h"
+
+/* X(KIND, field, "flag", "default", "help"); KIND is INT, DBL or STR. */
+#define RB_OPTIONS(X)                                                                              \
+    X(STR, target, "target", "recache", "server kind: recache, memcached or redis")                \
+    X(STR, host, "host", "127.0.0.1", "server address (IPv4 literal or host name)")                \
+    X(INT, port, "port", "0", "server port (0 = the target's default: 7400, 11211, 6379)")         \
+    X(INT, threads, "threads", "2", "load threads, each with its own event loop")                  \
+    X(INT, connections, "connections", "8", "connections in total, spread over the threads")       \
+    X(INT, pipeline, "pipeline", "1", "requests in flight per connection (1..1024)")               \
+    X(DBL, duration, "duration", "5", "measured seconds (ignored when --requests is set)")         \
+    X(INT, requests, "requests", "0", "stop after this many measured requests (0 = --duration)")   \
+    X(DBL, warmup, "warmup", "1", "seconds of load before measuring starts (not counted)")         \
+    X(STR, mode, "mode", "plain", "plain (get/set), cache-aside or lease")                         \
+    X(INT, read_pct, "read-pct", "90", "percentage of workload operations that are reads")         \
+    X(INT, users, "users", "100000", "number of users, one key each")                              \
+    X(DBL, alpha, "alpha", "0.99", "Zipf exponent of user popularity")                             \
+    X(INT, items, "items", "100", "items per list; a value is 32 + 8 * items bytes")               \
+    X(STR, ns, "namespace", "recs", "namespace (recache) or key prefix (memcached, redis)")        \
+    X(INT, fill, "fill", "0", "1 = write every user once before the run")                          \
+    X(INT, origin_ms, "origin-ms", "20", "simulated origin latency per recompute, ms")             \
+    X(INT, origin_concurrency, "origin-concurrency", "64",                                         \
+      "origin calls in flight at most (split over threads); the rest queue")                       \
+    X(INT, lease_wait_ms, "lease-wait-ms", "200", "lease mode: LGET wait_ms (0 = never park)")     \
+    X(INT, bump_every, "bump-every", "0", "ms between namespace bumps (0 = none; recache only)")   \
+    X(INT, tag_every, "tag-every", "0",                                                            \
+      "ms between product tag invalidations (0 = none; recache)")                                  \
+    X(INT, key_every, "key-every", "0", "ms between key invalidations, a purchase (0 = none)")     \
+    X(INT, soft, "soft", "0", "1 = tag and key invalidations are soft (stale), 0 = hard")          \
+    X(INT, products, "products", "1000", "product ids; each value is tagged product:<id>")         \
+    X(INT, tags, "tags", "3", "product tags per value (recache only)")                             \
+    X(INT, ttl_ms, "ttl-ms", "0", "TTL of written values in ms (0 = none)")                        \
+    X(INT, seed, "seed", "1", "random seed")                                                       \
+    X(STR, json, "json", "", "also write the JSON report to this file (- = stdout)")               \
+    X(INT, readers, "readers", "500", "herd: concurrent readers of the one hot key")               \
+    X(INT, capacity, "capacity", "0", "clocksim: cache capacity in entries")                       \
+    X(INT, keys, "keys", "100000", "gentrace: distinct keys")                                      \
+    X(INT, count, "count", "1000000", "gentrace: trace length")
+
+typedef struct rb_opts {
+#define RB__OPT_FIELD_INT(f)                    long long f;
+#define RB__OPT_FIELD_DBL(f)                    double f;
+#define RB__OPT_FIELD_STR(f)                    const char *f;
+#define RB__OPT_FIELD(kind, f, name, def, help) RB__OPT_FIELD_##kind(f)
+    RB_OPTIONS(RB__OPT_FIELD)
+#undef RB__OPT_FIELD
+    const char *pos[3]; /* positional arguments: subcommand, file */
+    int npos;
+    int help;
+} rb_opts;
+
+/* rb_opts_defaults - fill every field with its table default. */
+void rb_opts_defaults(rb_opts *o);
+
+/*
+ * rb_opts_parse - parse argv (--name value, --name=value, -h/--help and up to
+ * three positionals) over the defaults already in *o.  Returns 0, or
+ * RC_EINVAL after printing the reason to stderr.  String fields point into
+ * argv (or at static defaults) and live as long as argv does.
+ */
+int rb_opts_parse(rb_opts *o, int argc, char **argv);
+
+/* rb_opts_usage - print the usage text with every option, default and help. */
+void rb_opts_usage(FILE *out);
+
+/* rb_opts_json - write the options as JSON object member `key` of *j. */
+void rb_opts_json(const rb_opts *o, rb_json *j, const char *key);
+
+#endif

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# bench-compare.sh - recache against memcached and Redis, side by side.
+#
+# Starts each server in turn on loopback (a free port each, the same memory
+# limit and worker threads: recache --threads, memcached -t, redis
+# io-threads), fills it with every user once, records RSS per entry, then
+# runs the same recache-bench workload (plain get/set, 90% reads, Zipf
+# users, 800-byte values) at pipeline depth 1 and 16, RUNS times each, and
+# prints medians and the ratios recache/memcached and recache/redis.
+# Servers run one at a time so they never compete with each other for the
+# two cores; the load generator always shares them.  Everything started is
+# killed on exit; every wait is bounded.
+#
+# Environment: RUNS (3), QUICK=1 (100k users, 2 s runs, 1 run), USERS,
+# DURATION, CONNECTIONS (50), THREADS (2), MEM_MB (2048), BUILD_DIR
+# (build-bench, built if missing), OUT (directory for the JSON reports).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+    RUNS=${RUNS:-1}; USERS=${USERS:-100000}; DURATION=${DURATION:-2}
+else
+    RUNS=${RUNS:-3}; USERS=${USERS:-1000000}; DURATION=${DURATION:-5}
+fi
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-2}
+MEM_MB=${MEM_MB:-2048}
+ITEMS=96 # 32-byte header + 96 x 8 bytes = 800-byte values
+OUT=${OUT:-$(mktemp -d /tmp/bench-compare.XXXXXX)}
+mkdir -p "$OUT"
+
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT INT TERM
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need memcached || ! need redis-server || ! need redis-cli; then
+    echo "installing memcached and redis-server from apt" >&2
+    apt-get update -qq && apt-get install -y -qq memcached redis-server redis-tools >/dev/null
+fi
+
+BENCH=$BUILD_DIR/loadtest/recache-bench
+SERVER=$BUILD_DIR/server/recache-server
+CLI=$BUILD_DIR/clients/recache-cli
+if [ ! -x "$BENCH" ] || [ ! -x "$SERVER" ] || [ ! -x "$CLI" ]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD_DIR" -j2 --target recache-server recache-bench recache-cli >/dev/null
+fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Wait (bounded, 10 s) until something accepts connections on port $1.
+wait_port() {
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "server on port $1 did not come up" >&2
+    return 1
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# Entries held by the server: target port
+entries() {
+    case $1 in
+    recache) "$CLI" -p "$2" stats | awk '$1 == "entries" {print $2}' ;;
+    memcached)
+        exec 3<>"/dev/tcp/127.0.0.1/$2"
+        printf 'stats\r\nquit\r\n' >&3
+        timeout 5 cat <&3 | tr -d '\r' | awk '$2 == "curr_items" {print $3}'
+        exec 3>&- ;;
+    redis) redis-cli -p "$2" dbsize ;;
+    esac
+}
+
+start_server() { # target port -> pid on stdout
+    case $1 in
+    recache)
+        "$SERVER" --bind 127.0.0.1 --port "$2" --threads "$THREADS" --memory "${MEM_MB}mb" \
+            >"$OUT/recache.log" 2>&1 &
+        ;;
+    memcached)
+        memcached -l 127.0.0.1 -p "$2" -U 0 -t "$THREADS" -m "$MEM_MB" -c 4096 -u "$(id -un)" \
+            >"$OUT/memcached.log" 2>&1 &
+        ;;
+    redis)
+        redis-server --bind 127.0.0.1 --port "$2" --save '' --appendonly no \
+            --maxmemory "${MEM_MB}mb" --maxmemory-policy allkeys-lru \
+            --io-threads "$THREADS" --io-threads-do-reads yes >"$OUT/redis.log" 2>&1 &
+        ;;
+    esac
+    echo $!
+}
+
+json_field() { # file python-expression-on-j
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+COMMON=(--users "$USERS" --items "$ITEMS" --read-pct 90 --mode plain
+        --connections "$CONNECTIONS" --threads 2 --duration "$DURATION" --warmup 1)
+
+declare -A OPS P99 RSSE
+for target in recache memcached redis; do
+    port=$(free_port)
+    pid=$(start_server "$target" "$port")
+    PIDS+=("$pid")
+    wait_port "$port"
+    echo "== $target (pid $pid, port $port): fill $USERS users" >&2
+    timeout 600 "$BENCH" --target "$target" --port "$port" "${COMMON[@]}" --fill 1 \
+        --pipeline 16 --duration 1 --warmup 0 --json "$OUT/$target-fill.json" >"$OUT/$target-fill.txt"
+    rss=$(rss_kb "$pid")
+    n=$(entries "$target" "$port")
+    RSSE[$target]=$(python3 -c "print(round($rss*1024/max($n,1),1))")
+    echo "   RSS ${rss} kB, $n entries: ${RSSE[$target]} bytes per entry" >&2
+    for depth in 1 16; do
+        for run in $(seq "$RUNS"); do
+            f="$OUT/$target-p$depth-r$run.json"
+            timeout 300 "$BENCH" --target "$target" --port "$port" "${COMMON[@]}" \
+                --pipeline "$depth" --seed "$run" --json "$f" >"${f%.json}.txt"
+            ops=$(json_field "$f" 'round(j["ops_per_sec"])')
+            p99=$(json_field "$f" 'j["latency_us"]["get"]["p99"]')
+            echo "   pipeline $depth run $run: $ops ops/s, get p99 $p99 us" >&2
+            OPS[$target,$depth]+="$ops "
+            P99[$target,$depth]+="$p99 "
+        done
+    done
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
+
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' $1; }
+ratio() { python3 -c "print('%.2f' % ($1 / $2) if $2 else 'n/a')"; }
+
+echo
+echo "bench-compare: $USERS users, 800-byte values, 90% reads, $CONNECTIONS connections," \
+     "$THREADS server threads, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs (medians); JSON in $OUT"
+printf '%-22s %14s %14s %14s %10s %10s\n' metric recache memcached redis rc/mc rc/redis
+for depth in 1 16; do
+    r=$(median "${OPS[recache,$depth]}"); m=$(median "${OPS[memcached,$depth]}"); d=$(median "${OPS[redis,$depth]}")
+    printf '%-22s %14.0f %14.0f %14.0f %10s %10s\n' "ops/s pipeline $depth" "$r" "$m" "$d" \
+        "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+    r=$(median "${P99[recache,$depth]}"); m=$(median "${P99[memcached,$depth]}"); d=$(median "${P99[redis,$depth]}")
+    printf '%-22s %14.1f %14.1f %14.1f %10s %10s\n' "get p99 us pipeline $depth" "$r" "$m" "$d" \
+        "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+done
+printf '%-22s %14s %14s %14s %10s %10s\n' "RSS bytes/entry" "${RSSE[recache]}" \
+    "${RSSE[memcached]}" "${RSSE[redis]}" "$(ratio "${RSSE[recache]}" "${RSSE[memcached]}")" \
+    "$(ratio "${RSSE[recache]}" "${RSSE[redis]}")"

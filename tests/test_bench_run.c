@@ -1,0 +1,151 @@
+/*
+ * test_bench_run.c - recache-bench end to end against a real server.
+ *
+ * Runs a short load (about 2.5 s: warm-up plus measured window) with
+ * pipelining, reads and writes, and bumps, tag and key invalidations on a
+ * schedule, with the oracle on; the run must exit 0 and its JSON report
+ * must show completed requests and no violation.  Then a small herd: in
+ * lease mode, concurrent readers of one missing key must cause exactly one
+ * origin call.  The binary comes from $RECACHE_BENCH.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rc_harness.h"
+#include "rc_test.h"
+
+/* Run recache-bench with args (NULL-terminated) against srv; returns its exit status. */
+static int run_bench(const rc_harness_server *srv, const char *const args[])
+{
+    const char *bench = getenv("RECACHE_BENCH");
+    RC_CHECK(bench != NULL);
+    char port[16];
+    snprintf(port, sizeof(port), "%u", srv->port);
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = bench;
+    for (int i = 0; args[i] && n < 36; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    RC_CHECK(pid >= 0);
+    if (pid == 0) {
+        execv(bench, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    RC_CHECK(waitpid(pid, &st, 0) == pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Read a whole file (NUL-terminated, malloc'ed). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    RC_CHECK(f != NULL);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *out = strdup(buf);
+    RC_CHECK(out != NULL);
+    return out;
+}
+
+/* The number after "key": at or after `from` in json, or -1. */
+static long long json_num(const char *from, const char *key)
+{
+    char pat[80];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(from, pat);
+    return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+static void temp_path(char *buf, size_t cap, const char *tag)
+{
+    snprintf(buf, cap, "/tmp/test_bench_%s_%ld.json", tag, (long)getpid());
+}
+
+static void test_short_run(const rc_harness_server *srv)
+{
+    char json[128];
+    temp_path(json, sizeof(json), "run");
+    const char *args[] = {"--duration",
+                          "2",
+                          "--warmup",
+                          "0.5",
+                          "--users",
+                          "5000",
+                          "--items",
+                          "20",
+                          "--connections",
+                          "4",
+                          "--threads",
+                          "2",
+                          "--pipeline",
+                          "8",
+                          "--mode",
+                          "cache-aside",
+                          "--origin-ms",
+                          "2",
+                          "--bump-every",
+                          "300",
+                          "--tag-every",
+                          "200",
+                          "--key-every",
+                          "100",
+                          "--json",
+                          json,
+                          NULL};
+    RC_CHECK_EQ_INT(run_bench(srv, args), 0);
+    char *text = slurp(json);
+    RC_CHECK(json_num(text, "ops") > 0);
+    RC_CHECK(strstr(text, "\"pass\":true") != NULL);
+    const char *oracle = strstr(text, "\"oracle\":");
+    RC_CHECK(oracle != NULL);
+    RC_CHECK(json_num(oracle, "checked") > 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "wrong_user"), 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "ghosts"), 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "corrupt"), 0);
+    RC_CHECK(json_num(text, "bumps") > 0);
+    RC_CHECK(strstr(text, "\"p99\":") != NULL);
+    free(text);
+    unlink(json);
+}
+
+static void test_herd(const rc_harness_server *srv)
+{
+    char json[128];
+    temp_path(json, sizeof(json), "herd");
+    const char *args[] = {"herd", "--readers", "50", "--origin-ms", "50", "--json", json, NULL};
+    RC_CHECK_EQ_INT(run_bench(srv, args), 0);
+    char *text = slurp(json);
+    const char *ca = strstr(text, "\"mode\":\"cache-aside\"");
+    const char *lease = strstr(text, "\"mode\":\"lease\"");
+    RC_CHECK(ca != NULL && lease != NULL);
+    RC_CHECK_EQ_INT(json_num(ca, "readers"), 50);
+    RC_CHECK(json_num(ca, "origin_calls") >= 1);
+    RC_CHECK_EQ_INT(json_num(lease, "readers"), 50);
+    RC_CHECK_EQ_INT(json_num(lease, "origin_calls"), 1);
+    RC_CHECK_EQ_INT(json_num(lease, "oracle_violations"), 0);
+    free(text);
+    unlink(json);
+}
+
+int main(void)
+{
+    rc_harness_server srv;
+    RC_CHECK_EQ_INT(rc_harness_start(&srv, NULL), 0);
+    fprintf(stderr, "-- test_short_run\n");
+    test_short_run(&srv);
+    fprintf(stderr, "-- test_herd\n");
+    test_herd(&srv);
+    RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
+    return 0;
+}
