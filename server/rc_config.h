@@ -71,6 +71,12 @@
       "LGET requests parked waiting for the fill of one key")                                      \
     X(max_wait_ms, "max-wait-ms", UINT, "60000", 1, 3600000,                                       \
       "longest an LGET may stay parked, in ms (a request's wait_ms is clamped to it)")             \
+    X(event_ring, "event-ring", UINT, "65536", 16, 16777216,                                       \
+      "invalidation events remembered for subscribers that reconnect (replay window)")             \
+    X(heartbeat_ms, "heartbeat-ms", UINT, "1000", 10, 600000,                                      \
+      "interval of HEARTBEAT events to subscribers, in ms")                                        \
+    X(max_subscriber_output, "max-subscriber-output", SIZE, "8mb", 64 * RC_KB, 64 * RC_GB,         \
+      "unsent event bytes a subscriber may fall behind by before it is cut off")                   \
     X(log_level, "log-level", LEVEL, "info", 0, 0, "log verbosity: error, warn, info or debug")    \
     X(config, "config", STRING, "", 0, 0,                                                          \
       "config file of 'name = value' and 'namespace NAME k=v ...' lines (flags override it)")

@@ -25,6 +25,7 @@
 #include "rc_log.h"
 #include "rc_ops.h"
 #include "rc_park.h"
+#include "rc_sub.h"
 
 /* Read space guaranteed past a partial frame whose header is not yet complete. */
 #define RC__READ_CHUNK (16u * 1024u)
@@ -88,10 +89,15 @@ static const rc_config *rc__cfg(const rc_conn *c)
     return c->worker->server->cfg;
 }
 
+size_t rc_conn_unsent(const rc_conn *c)
+{
+    return c->out.len + c->wbuf.len;
+}
+
 /* Whether pending output (queued plus in flight) is over max-output. */
 static bool rc__over_limit(const rc_conn *c)
 {
-    return c->out.len + c->wbuf.len > rc__cfg(c)->max_output;
+    return rc_conn_unsent(c) > rc__cfg(c)->max_output;
 }
 
 uint8_t *rc_conn_reserve(rc_conn *c, size_t n)
@@ -389,6 +395,8 @@ static void rc__on_write(uv_write_t *req, int status)
         return;
     if (!c->draining && c->in.len > 0)
         rc__process_backlog(c);
+    if (c->sub != NULL)
+        rc_sub_conn_writable(c); /* more events may wait now that the output shrank */
     rc_conn_flush(c);
     if (!c->reading && !rc__over_limit(c) && !c->worker->stopping)
         rc__start_reading(c);
@@ -410,6 +418,7 @@ static void rc__on_close(uv_handle_t *handle)
         rc_stat_sub(&w->stats.connections_current, 1);
         atomic_fetch_sub_explicit(&w->server->connections, 1, memory_order_relaxed);
     }
+    rc_sub_conn_closed(c);
     rc__buf_free(&c->in);
     rc__buf_free(&c->out);
     rc__buf_free(&c->wbuf);
@@ -425,6 +434,14 @@ void rc_conn_close(rc_conn *c)
     rc__stop_reading(c);
     c->closing = true;
     uv_close((uv_handle_t *)&c->tcp, rc__on_close);
+}
+
+void rc_conn_finish(rc_conn *c)
+{
+    if (c->closing || c->draining)
+        return;
+    rc__begin_drain(c);
+    rc_conn_flush(c);
 }
 
 void rc_conn_shutdown(rc_conn *c)

@@ -23,7 +23,7 @@
  *
  * Appending a complete frame and calling rc_conn_flush is the one response
  * path, usable from any code on the worker thread; parked LGET requests
- * answered later (rc_park.h) use it, and pushed events will.  A parked
+ * answered later (rc_park.h) use it, and so do pushed events (rc_sub.h).  A parked
  * request never outlives its connection's references: the connection keeps
  * them on its `parked` list, and both ways of ending input (rc_conn_close,
  * and draining after EOF or a header error) abandon them first
@@ -67,6 +67,7 @@ struct rc_conn {
     rc_buf out;        /* responses waiting for the next write */
     rc_buf wbuf;       /* bytes of the write in flight */
     rc_parked *parked; /* parked LGET requests of this connection (rc_park.h) */
+    rc_sub *sub;       /* subscriber state once SUBSCRIBE was received (rc_sub.h), else NULL */
 
     bool admitted; /* counted in server->connections and connections_current */
     bool reading;  /* uv_read_start is in effect */
@@ -129,6 +130,16 @@ void rc_conn_flush(rc_conn *c);
  * is pending, then close.
  */
 void rc_conn_shutdown(rc_conn *c);
+
+/* rc_conn_unsent - output bytes not yet written: queued plus the write in flight. */
+size_t rc_conn_unsent(const rc_conn *c);
+
+/*
+ * rc_conn_finish - stop reading (dropping unprocessed input and abandoning
+ * parked requests) and close once the pending output is flushed.  Used to
+ * cut off a slow subscriber after its CLOSING frame.  Idempotent.
+ */
+void rc_conn_finish(rc_conn *c);
 
 /* rc_conn_close - close now; pending output is dropped, parked requests abandoned.  Idempotent. */
 void rc_conn_close(rc_conn *c);

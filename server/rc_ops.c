@@ -5,12 +5,19 @@
  * RC_OPCODES, naming one rc__handle_<OPCODE> function per row, so an opcode
  * added to the protocol does not compile until it has a handler here.
  *
- * Not yet served: SUBSCRIBE (the invalidation channel) belongs to later
- * work.  Until then its handler answers UNKNOWN_OPCODE with the message
- * "not supported by this server version", which a client can tell apart
- * from a truly unknown opcode.  EVENT is a server-to-client push and is
- * never a valid request (the codec already refuses it; its handler exists
- * for the table's completeness).
+ * SUBSCRIBE turns the connection into a subscriber (rc_sub.h); the
+ * connection keeps serving ordinary requests.  EVENT is a server-to-client
+ * push and is never a valid request (the codec already refuses it; its
+ * handler exists for the table's completeness).
+ *
+ * Events.  Every handler whose store call changed something a near-cache
+ * may hold publishes one event after the store call returned (no shard
+ * lock held): SET that stored (lease fills included) and DELETE that
+ * removed something publish KEY HARD; INVALIDATE_KEY that found the key
+ * publishes KEY with the request's mode; INVALIDATE_TAG always publishes
+ * TAG (an L1 may hold entries the server already evicted); FLUSH publishes
+ * FLUSH.  Namespace versions moving (BUMP, a read's min_version) publish
+ * BUMP through the store's on_version hook, so only real moves do.
  *
  * GET and LGET write their response in place: they reserve the encoded
  * head plus the value in the connection's output from inside the store's
@@ -40,6 +47,7 @@
 #include "rc_park.h"
 #include "rc_server.h"
 #include "rc_store.h"
+#include "rc_sub.h"
 
 /* Room for a STATS or NS_INFO text report. */
 #define RC__TEXT_CAP (64u * 1024u)
@@ -92,6 +100,19 @@ static void rc__reply(const rc__op_ctx *x, rc_msg *resp, int rc)
                      rc_strerror(err));
         rc__reply_error(x, RC_EINTERNAL, "the response could not be encoded");
     }
+}
+
+/* Publish a KEY event for the request's namespace and key at version ns_version. */
+static void rc__publish_key(const rc__op_ctx *x, uint8_t mode, uint64_t ns_version)
+{
+    rc_event e = {
+        .kind = RC_EV_KEY,
+        .mode = mode,
+        .ns_version = ns_version,
+        .ns = x->req->ns,
+        .key = x->req->key,
+    };
+    rc_sub_publish(x->server, &e);
 }
 
 static rc_store_key rc__key(const rc_msg *req)
@@ -303,6 +324,8 @@ static void rc__handle_SET(const rc__op_ctx *x)
     rc_store_key key = rc__key(req);
     rc_store_write_result out = {0};
     int rc = rc_store_set(x->server->store, &key, &w, x->now_ms, &out);
+    if (rc == 0)
+        rc__publish_key(x, RC_INVAL_HARD, out.ns_version);
     resp.ns_version = out.ns_version;
     resp.entry_version = out.entry_version;
     rc__reply(x, &resp, rc);
@@ -323,6 +346,8 @@ static void rc__handle_DELETE(const rc__op_ctx *x)
     rc_store_key key = rc__key(x->req);
     rc_lease_waiter *woken = NULL;
     int rc = rc_store_delete(x->server->store, &key, x->now_ms, &resp.ns_version, &woken);
+    if (rc == 0)
+        rc__publish_key(x, RC_INVAL_HARD, resp.ns_version);
     rc__reply(x, &resp, rc);
     rc_park_deliver(x->conn->worker, woken, NULL);
 }
@@ -342,6 +367,8 @@ static void rc__handle_INVALIDATE_KEY(const rc__op_ctx *x)
     rc_lease_waiter *woken = NULL;
     int rc = rc_store_invalidate_key(x->server->store, &key, x->req->mode, x->now_ms,
                                      &resp.ns_version, &woken);
+    if (rc == 0)
+        rc__publish_key(x, x->req->mode, resp.ns_version);
     rc__reply(x, &resp, rc);
     rc_park_deliver(x->conn->worker, woken, NULL);
 }
@@ -350,6 +377,10 @@ static void rc__handle_INVALIDATE_TAG(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
     int rc = rc_store_invalidate_tag(x->server->store, x->req->tag, x->req->mode, &resp.seq);
+    if (rc == 0) {
+        rc_event e = {.kind = RC_EV_TAG, .mode = x->req->mode, .tag = x->req->tag};
+        rc_sub_publish(x->server, &e);
+    }
     rc__reply(x, &resp, rc);
 }
 
@@ -358,6 +389,8 @@ static void rc__handle_FLUSH(const rc__op_ctx *x)
     rc_msg resp = rc__response(x);
     rc_lease_waiter *woken = NULL;
     rc_store_flush(x->server->store, &woken);
+    rc_event e = {.kind = RC_EV_FLUSH};
+    rc_sub_publish(x->server, &e);
     rc__reply(x, &resp, 0);
     rc_park_deliver(x->conn->worker, woken, NULL);
 }
@@ -401,11 +434,12 @@ static void rc__handle_NS_CONFIG(const rc__op_ctx *x)
     rc__reply_ns_info(x);
 }
 
-/* ---- not served by this version (see the file comment) -------------------------------------- */
+/* ---- subscribe channel and pushes (see the file comment) ------------------------------------ */
 
+/* SUBSCRIBE: answer, then RESYNC or replay, then live events (rc_sub.h). */
 static void rc__handle_SUBSCRIBE(const rc__op_ctx *x)
 {
-    rc__reply_error(x, RC_EUNKNOWN_OPCODE, "not supported by this server version");
+    rc_sub_subscribe(x->conn, x->req);
 }
 
 static void rc__handle_EVENT(const rc__op_ctx *x)

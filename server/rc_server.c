@@ -13,13 +13,15 @@
  * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
  * and posts each worker its stop task.  A stopping worker closes its
  * listener and wakeup handle, runs the tasks already queued (answers to
- * parked requests among them), answers every request still parked on its
- * connections SHUTTING_DOWN, closes its park timer, drains its connections
- * (flushing pending responses, bounded by RC__DRAIN_MS) and closes its
- * drain timer when the last connection is gone; its loop then has no
- * handles left and returns.  The main thread joins the workers, frees the
- * parked requests whose delivery came too late for their worker
- * (rc_park.h), closes every loop, destroys the store and frees everything.
+ * parked requests among them), sends each subscriber its pending events
+ * and a CLOSING event and closes its heartbeat timer (rc_sub.h), answers
+ * every request still parked on its connections SHUTTING_DOWN, closes its
+ * park timer, drains its connections (flushing pending responses, bounded
+ * by RC__DRAIN_MS) and closes its drain timer when the last connection is
+ * gone; its loop then has no handles left and returns.  The main thread
+ * joins the workers, frees the parked requests whose delivery came too
+ * late for their worker (rc_park.h), closes every loop, destroys the store
+ * and frees everything.
  */
 #define _GNU_SOURCE
 
@@ -40,6 +42,7 @@
 #include "rc_conn.h"
 #include "rc_log.h"
 #include "rc_park.h"
+#include "rc_sub.h"
 
 /* Size of each worker's shared read buffer. */
 #define RC__READ_BUF_SIZE (64u * 1024u)
@@ -103,10 +106,23 @@ static rc_task *rc__take_tasks(rc_worker *w, bool accept_more)
     return list;
 }
 
+void rc_worker_wake(rc_worker *w)
+{
+    /* Already pending: the worker has not started its fan-out yet and will see our event. */
+    if (atomic_exchange_explicit(&w->sub_pending, true, memory_order_acq_rel))
+        return;
+    uv_mutex_lock(&w->queue_lock);
+    if (w->accepting_tasks) /* see rc_worker_post: `wakeup` is open while this holds */
+        uv_async_send(&w->wakeup);
+    uv_mutex_unlock(&w->queue_lock);
+}
+
+/* Queued tasks first, then new events for this worker's subscribers (rc_worker_wake). */
 static void rc__on_wakeup(uv_async_t *handle)
 {
     rc_worker *w = handle->data;
     rc__run_tasks(w, rc__take_tasks(w, true));
+    rc_sub_worker_fanout(w);
 }
 
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
@@ -161,6 +177,7 @@ static void rc__worker_stop(rc_worker *w, rc_task *task)
     uv_close((uv_handle_t *)&w->listener, NULL);
     uv_close((uv_handle_t *)&w->wakeup, NULL);
     rc__run_tasks(w, pending);
+    rc_sub_worker_stop(w); /* subscribers get their events and CLOSING before draining */
     for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
         next = c->next;
         rc_conn_shutdown(c);
@@ -206,8 +223,8 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, int *fd, rc__startup *p
     w->read_buf_size = RC__READ_BUF_SIZE;
     w->read_buf = rc_xmalloc(w->read_buf_size);
     w->listener.data = w->wakeup.data = w->drain_timer.data = w;
-    if ((rc = rc_park_worker_init(w)) != 0) {
-        rc_log_error("worker %u: cannot create its timer: %s", w->index, uv_strerror(rc));
+    if ((rc = rc_park_worker_init(w)) != 0 || (rc = rc_sub_worker_init(w)) != 0) {
+        rc_log_error("worker %u: cannot create its timers: %s", w->index, uv_strerror(rc));
         return rc;
     }
 
@@ -395,6 +412,8 @@ static int rc__store_init(rc_server *srv)
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
         .max_key = (uint16_t)cfg->max_key,
         .max_waiters = (uint32_t)cfg->max_waiters,
+        .on_version = rc_sub_on_version, /* namespace versions moving become BUMP events */
+        .hook_ctx = srv,
     };
     uint64_t random[3];
     int rc = rc__random(random, sizeof(random));
@@ -403,6 +422,8 @@ static int rc__store_init(rc_server *srv)
         return RC_EXIT_FAILURE;
     }
     srv->instance_id = random[0];
+    /* Before the store: its on_version hook may publish while namespaces are configured. */
+    srv->events = rc_events_create((uint32_t)cfg->event_ring, srv->instance_id);
     sc.hash_seed[0] = random[1];
     sc.hash_seed[1] = random[2];
     rc = rc_store_create(&sc, &srv->store);
@@ -541,6 +562,7 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
     }
     if (srv->store != NULL)
         rc_store_destroy(srv->store);
+    rc_events_destroy(srv->events);
     free(srv->workers);
 }
 
@@ -606,6 +628,20 @@ static void rc__text_request_line(rc__text *t, const char *opname, uint64_t coun
     rc__textf(t, "%s %llu\n", name, (unsigned long long)count);
 }
 
+/* The event log: settings and rc_events_totals (events_published is the newest seq). */
+static void rc__text_events(rc__text *t, rc_server *srv)
+{
+    rc_events_totals tot;
+    rc_events_totals_get(srv->events, &tot);
+    rc__textf(t, "event_ring %llu\n", (unsigned long long)srv->cfg->event_ring);
+    rc__textf(t, "heartbeat_ms %llu\n", (unsigned long long)srv->cfg->heartbeat_ms);
+    rc__textf(t, "max_subscriber_output %llu\n",
+              (unsigned long long)srv->cfg->max_subscriber_output);
+    rc__textf(t, "events_published %llu\n", (unsigned long long)tot.published);
+    rc__textf(t, "event_ring_oldest %llu\n", (unsigned long long)tot.oldest_seq);
+    rc__textf(t, "event_ring_bytes %llu\n", (unsigned long long)tot.bytes);
+}
+
 /* The store's own text (appended last) already reports `parked` (rc_store_parked). */
 long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
 {
@@ -622,6 +658,7 @@ long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
     rc__textf(&t, "max_waiters %llu\n", (unsigned long long)srv->cfg->max_waiters);
     rc__textf(&t, "max_waiters_key %llu\n", (unsigned long long)srv->cfg->max_waiters_key);
     rc__textf(&t, "max_wait_ms %llu\n", (unsigned long long)srv->cfg->max_wait_ms);
+    rc__text_events(&t, srv);
 #define RC__STAT_LINE(name, help)                                                                  \
     RC__SUM(srv, name, sum);                                                                       \
     rc__textf(&t, #name " %llu\n", (unsigned long long)sum);

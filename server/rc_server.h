@@ -15,7 +15,9 @@
  * lock and wakes the worker's loop with uv_async_send; the task then runs
  * on that worker's thread, where it may touch the worker's connections
  * freely.  Shutdown and answers to parked LGET requests (rc_park.h) use
- * this path; pushed events will use it later.
+ * this path.  Pushed events (rc_sub.h) use the same wakeup handle without a
+ * task: rc_worker_wake sets the worker's `sub_pending` flag and wakes it,
+ * and the wakeup callback then copies new events to its subscribers.
  *
  * Counters.  Each worker counts into its own rc_worker_stats.  Only the
  * owning worker writes a counter, so an increment is a relaxed load plus a
@@ -34,6 +36,7 @@
 #include <uv.h>
 
 #include "rc_config.h"
+#include "rc_events.h"
 #include "rc_store.h"
 #include "recache/rc_proto.h"
 
@@ -50,6 +53,7 @@ typedef struct rc_server rc_server;
 typedef struct rc_worker rc_worker;
 typedef struct rc_conn rc_conn;
 typedef struct rc_parked rc_parked; /* rc_park.h */
+typedef struct rc_sub rc_sub;       /* rc_sub.h */
 
 /*
  * Per-worker counters: X(name, help).  Requests per opcode are kept in a
@@ -65,7 +69,13 @@ typedef struct rc_parked rc_parked; /* rc_park.h */
     X(protocol_errors, "malformed frames received")                                                \
     X(output_throttled, "times a connection paused reading because its output passed max-output")  \
     X(lease_parked, "LGET requests parked until a lease holder's fill")                            \
-    X(lease_wait_timeouts, "parked LGET requests answered WAIT_TIMEOUT")
+    X(lease_wait_timeouts, "parked LGET requests answered WAIT_TIMEOUT")                           \
+    X(subscribers, "subscribed connections open now")                                              \
+    X(events_sent, "event frames copied to subscribers")                                           \
+    X(events_replayed, "events sent to a subscriber that resumed with replay")                     \
+    X(resyncs, "RESYNC events sent (replay impossible or instance changed)")                       \
+    X(slow_subscriber_disconnects, "subscribers cut off for falling behind")                       \
+    X(heartbeats_sent, "HEARTBEAT events sent")
 
 typedef struct rc_worker_stats {
 #define RC__STAT_FIELD(name, help) _Atomic uint64_t name;
@@ -128,6 +138,15 @@ struct rc_worker {
     uv_timer_t park_timer; /* armed for the earliest deadline in park_heap */
     rc_parked **park_heap; /* parked requests of this worker, a min-heap by deadline */
     size_t park_len, park_cap;
+    rc_sub *subs;         /* subscribed connections of this worker (rc_sub.prev/next) */
+    uv_timer_t sub_timer; /* heartbeat-ms: heartbeats and cut-off deadlines (rc_sub.h) */
+
+    /*
+     * Set by any publishing thread (exchange) before it wakes this worker,
+     * cleared by the worker before it copies events: a publish that finds it
+     * already set knows a fan-out is still to come and skips the wakeup.
+     */
+    _Atomic bool sub_pending;
 
     /* Written only by this worker; read by STATS on any worker (relaxed). */
     rc_worker_stats stats;
@@ -136,6 +155,7 @@ struct rc_worker {
 struct rc_server {
     const rc_config *cfg; /* owned by the caller of rc_server_run; immutable while running */
     rc_store *store;
+    rc_events *events;    /* the node's event log (rc_events.h); thread-safe on its own */
     rc_limits limits;     /* decoder limits derived from cfg */
     uint64_t instance_id; /* random per boot */
     uint64_t start_ns;    /* uv_hrtime() at startup, for uptime */
@@ -184,6 +204,13 @@ int rc_server_run(const rc_config *cfg);
  * keeps the task).
  */
 int rc_worker_post(rc_worker *w, rc_task *task);
+
+/*
+ * rc_worker_wake - have worker w copy new events to its subscribers soon.
+ * Thread-safe; cheap when a wakeup is already pending; a no-op once the
+ * worker stopped taking work (its subscribers got CLOSING already).
+ */
+void rc_worker_wake(rc_worker *w);
 
 /*
  * rc_worker_conn_closed - called by rc_conn from a connection's close

@@ -473,6 +473,57 @@ static void test_lease_options(void)
     rc_config_free(&cfg);
 }
 
+/* Subscribe-channel options: defaults, bounds, size suffixes, file lines and flags. */
+static void test_subscribe_options(void)
+{
+    rc_config cfg;
+    rc_config_init(&cfg);
+    RC_CHECK_EQ_U64(cfg.event_ring, 65536);
+    RC_CHECK_EQ_U64(cfg.heartbeat_ms, 1000);
+    RC_CHECK_EQ_U64(cfg.max_subscriber_output, 8 * RC_MB);
+
+    RC_CHECK_RC(rc_config_set(&cfg, "event-ring", "16", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "event-ring", "16777216", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "event-ring", "15", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "event-ring") != NULL && strstr(err, "out of range") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "event-ring", "16777217", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.event_ring, 16777216); /* unchanged on failure */
+
+    RC_CHECK_RC(rc_config_set(&cfg, "heartbeat-ms", "10", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "heartbeat-ms", "9", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "heartbeat-ms") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "heartbeat-ms", "600001", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.heartbeat_ms, 10);
+
+    RC_CHECK_RC(rc_config_set(&cfg, "max-subscriber-output", "64kb", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.max_subscriber_output, 64 * RC_KB);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-subscriber-output", "63kb", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "max-subscriber-output") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "max-subscriber-output", "lots", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.max_subscriber_output, 64 * RC_KB);
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
+
+    /* Directly assigned out-of-range values are caught by validation. */
+    cfg.heartbeat_ms = 0;
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "heartbeat-ms") != NULL);
+    rc_config_free(&cfg);
+
+    /* File lines and flags; flags win. */
+    rc_config_action action;
+    rc_config_init(&cfg);
+    RC_CHECK_RC(parse_text(&cfg, "event-ring = 1024\nheartbeat-ms = 250\n"
+                                 "max-subscriber-output = 1mb\n"),
+                0);
+    const char *const args[] = {"--heartbeat-ms=50", "--event-ring", "16", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, args), 0);
+    RC_CHECK_EQ_U64(cfg.event_ring, 16);
+    RC_CHECK_EQ_U64(cfg.heartbeat_ms, 50);
+    RC_CHECK_EQ_U64(cfg.max_subscriber_output, RC_MB);
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
+    rc_config_free(&cfg);
+}
+
 static void test_help(void)
 {
     char *text = NULL;
@@ -536,6 +587,7 @@ int main(void)
     RC_TEST_RUN(test_file_and_overrides);
     RC_TEST_RUN(test_validate);
     RC_TEST_RUN(test_lease_options);
+    RC_TEST_RUN(test_subscribe_options);
     RC_TEST_RUN(test_help);
     RC_TEST_RUN(test_log_levels);
     fprintf(stderr, "test_config: all passed\n");

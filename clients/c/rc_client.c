@@ -13,6 +13,11 @@
  * lease-specific rule here is that an LGET's deadline is extended by its
  * wait_ms, because the server may legitimately park it that long.
  *
+ * Subscriptions (rc_sub.c) reuse the same machinery: rc__read_frame hands
+ * out frames of any kind, and a client may carry a wake fd (the L1 channel
+ * thread's self-pipe) that every wait also polls, so that thread can be
+ * stopped in the middle of a connect or a request.
+ *
  * Failure model.  The library never aborts; allocation failures return
  * RC_ENOMEM.  Statuses the server reports are returned as -status (the
  * error convention of rc_errors.h).  Timeouts, socket errors, a closed peer,
@@ -52,7 +57,7 @@
 
 /* ---- time ----------------------------------------------------------------------------------- */
 
-static uint64_t rc__now_ms(void)
+uint64_t rc__now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -61,19 +66,24 @@ static uint64_t rc__now_ms(void)
 
 /*
  * rc__wait_fd - poll fd for `events` until the deadline.  Returns the
- * revents (> 0), or RC_ETIMEDOUT, or RC_EIO if poll itself fails.
+ * revents (> 0), or RC_ETIMEDOUT, or RC_EIO if poll itself fails.  When
+ * wake_fd >= 0 (the subscription thread's self-pipe) and it becomes
+ * readable, returns RC_ESTATE at once: the owner wants the call abandoned.
  */
-static int rc__wait_fd(int fd, short events, uint64_t deadline)
+static int rc__wait_fd(int fd, short events, uint64_t deadline, int wake_fd)
 {
     for (;;) {
         uint64_t now = rc__now_ms();
         if (now >= deadline)
             return RC_ETIMEDOUT;
         uint64_t left = deadline - now;
-        struct pollfd pfd = {.fd = fd, .events = events, .revents = 0};
-        int n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+        struct pollfd pfd[2] = {{.fd = fd, .events = events, .revents = 0},
+                                {.fd = wake_fd, .events = POLLIN, .revents = 0}};
+        int n = poll(pfd, wake_fd >= 0 ? 2 : 1, left > 60000 ? 60000 : (int)left);
+        if (n > 0 && pfd[1].revents)
+            return RC_ESTATE;
         if (n > 0)
-            return pfd.revents;
+            return pfd[0].revents;
         if (n < 0 && errno != EINTR)
             return RC_EIO;
     }
@@ -347,7 +357,7 @@ static int rc__drain_frames(rc_client *c, rc__exchange_state *st, size_t *need)
 static int rc__exchange_step(rc_client *c, rc__exchange_state *st, size_t need, uint64_t deadline)
 {
     int sending = st->iov_count > 0 && st->send_err == 0;
-    int rev = rc__wait_fd(c->fd, (short)(POLLIN | (sending ? POLLOUT : 0)), deadline);
+    int rev = rc__wait_fd(c->fd, (short)(POLLIN | (sending ? POLLOUT : 0)), deadline, c->wake_fd);
     if (rev < 0)
         return rev;
     if (sending && (rev & (POLLOUT | POLLERR | POLLHUP))) {
@@ -369,6 +379,8 @@ int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt, uint32_t fir
     int err = rc__check_usable(c);
     if (err)
         return err;
+    if (c->subscribed)
+        return RC_ESTATE; /* the answers would be mixed with events nobody reads */
     if (iovcnt < 0 || iovcnt > RC__MAX_IOV)
         return RC_EINVAL;
     rc__trim_read_buffer(c);
@@ -395,6 +407,28 @@ int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt, uint32_t fir
         err = rc__exchange_step(c, &st, need, deadline);
         if (err)
             return rc__fatal(c, err);
+    }
+}
+
+/* rc__read_frame: see rc_client_int.h. */
+int rc__read_frame(rc_client *c, rc_msg *msg, uint64_t deadline)
+{
+    int err = rc__check_usable(c);
+    if (err)
+        return err;
+    for (;;) {
+        size_t need = RC_HEADER_SIZE;
+        err = rc__next_frame(c, msg, &need);
+        if (err != RC_EAGAIN)
+            return err ? rc__fatal(c, err) : 0;
+        int rev = rc__wait_fd(c->fd, POLLIN, deadline, c->wake_fd);
+        if (rev == RC_ETIMEDOUT || rev == RC_ESTATE)
+            return rev; /* nothing lost: the stream is still at a frame boundary */
+        if (rev < 0)
+            return rc__fatal(c, rev);
+        int n = rc__read_some(c, need);
+        if (n < 0)
+            return rc__fatal(c, n);
     }
 }
 
@@ -583,9 +617,9 @@ int rc__value_copy(rc_value *v, const rc_msg *resp)
 /*
  * rc__connect_addr - connect one resolved address, waiting until the
  * deadline.  Returns the connected non-blocking socket, or RC_ETIMEDOUT,
- * RC_ECONNECT.
+ * RC_ECONNECT, RC_ESTATE (woken through wake_fd, see rc__wait_fd).
  */
-static int rc__connect_addr(const struct addrinfo *ai, uint64_t deadline)
+static int rc__connect_addr(const struct addrinfo *ai, uint64_t deadline, int wake_fd)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
@@ -595,7 +629,7 @@ static int rc__connect_addr(const struct addrinfo *ai, uint64_t deadline)
         if (errno != EINPROGRESS && errno != EINTR) {
             err = RC_ECONNECT;
         } else {
-            int rev = rc__wait_fd(fd, POLLOUT, deadline);
+            int rev = rc__wait_fd(fd, POLLOUT, deadline, wake_fd);
             int soerr = 0;
             socklen_t len = sizeof soerr;
             if (rev < 0)
@@ -618,7 +652,7 @@ static int rc__connect_addr(const struct addrinfo *ai, uint64_t deadline)
  * answers before the deadline.  Returns the socket or RC_ERESOLVE,
  * RC_ENOMEM, RC_ECONNECT, RC_ETIMEDOUT.
  */
-static int rc__open_socket(const char *host, uint16_t port, uint64_t deadline)
+static int rc__open_socket(const char *host, uint16_t port, uint64_t deadline, int wake_fd)
 {
     char service[8];
     struct addrinfo hints = {0}, *res = NULL;
@@ -632,7 +666,7 @@ static int rc__open_socket(const char *host, uint16_t port, uint64_t deadline)
 
     int result = RC_ECONNECT;
     for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        result = rc__connect_addr(ai, deadline);
+        result = rc__connect_addr(ai, deadline, wake_fd);
         if (result >= 0 || result == RC_ETIMEDOUT)
             break;
     }
@@ -671,7 +705,7 @@ static int rc__hello(rc_client *c)
     return 0;
 }
 
-int rc_connect(const rc_client_options *opts, rc_client **out)
+int rc__connect_wake(const rc_client_options *opts, int wake_fd, rc_client **out)
 {
     static const rc_client_options defaults = {0};
     if (out == NULL)
@@ -688,13 +722,14 @@ int rc_connect(const rc_client_options *opts, rc_client **out)
     if (c == NULL)
         return RC_ENOMEM;
     c->fd = -1;
+    c->wake_fd = wake_fd;
     c->io_timeout_ms = opts->io_timeout_ms ? opts->io_timeout_ms : RC__DEFAULT_IO_MS;
     c->limits = rc_limits_wire();
     c->limits.max_frame = RC__MIN_RESPONSE_FRAME;
     c->limits.max_value = RC__MIN_RESPONSE_FRAME;
     c->next_request_id = 1;
 
-    int fd = rc__open_socket(host, port, rc__now_ms() + connect_ms);
+    int fd = rc__open_socket(host, port, rc__now_ms() + connect_ms, wake_fd);
     if (fd < 0) {
         free(c);
         return fd;
@@ -708,6 +743,11 @@ int rc_connect(const rc_client_options *opts, rc_client **out)
     }
     *out = c;
     return 0;
+}
+
+int rc_connect(const rc_client_options *opts, rc_client **out)
+{
+    return rc__connect_wake(opts, -1, out);
 }
 
 void rc_close(rc_client *c)

@@ -56,6 +56,17 @@ struct rc_client {
     size_t wcap;
 
     char errmsg[RC__ERRMSG_MAX]; /* text of the last error response, "" if none */
+
+    /*
+     * Subscription support (rc_sub.c).  wake_fd: -1, or the read end of a
+     * self-pipe whose readability makes every wait give up with RC_ESTATE,
+     * so the channel thread can be stopped in the middle of a connect or a
+     * request.  subscribed: set once SUBSCRIBE succeeded; from then on the
+     * connection carries events, and request calls return RC_ESTATE instead
+     * of silently skipping the events that arrive before their answers.
+     */
+    int wake_fd;
+    int subscribed;
 };
 
 /*
@@ -95,6 +106,26 @@ RC__INTERNAL int rc__exchange(rc_client *c, const struct iovec *iov, int iovcnt,
  * encoding error (nothing sent, client still usable), or a fatal error.
  */
 RC__INTERNAL int rc__call(rc_client *c, rc_msg *req, rc_msg *resp);
+
+/* rc__now_ms - CLOCK_MONOTONIC in milliseconds: every deadline in the library uses it. */
+RC__INTERNAL uint64_t rc__now_ms(void);
+
+/*
+ * rc__connect_wake - rc_connect whose connect and HELLO waits also give up
+ * (RC_ESTATE) as soon as wake_fd is readable; wake_fd stays with the client
+ * for its later calls (rc_connect passes -1).  The caller keeps owning
+ * wake_fd and must keep it open while the client lives.
+ */
+RC__INTERNAL int rc__connect_wake(const rc_client_options *opts, int wake_fd, rc_client **out);
+
+/*
+ * rc__read_frame - the next frame of any kind (push or response) from the
+ * connection, waiting until the deadline.  *msg's slices point into the
+ * read buffer and stay valid until the next read on c.  Returns 0,
+ * RC_ETIMEDOUT or RC_ESTATE (woken) with the client still usable and no
+ * byte lost, or a fatal error (client unusable).
+ */
+RC__INTERNAL int rc__read_frame(rc_client *c, rc_msg *msg, uint64_t deadline);
 
 /*
  * rc__reserve_ids - reserve `count` consecutive request ids (never 0) and

@@ -16,6 +16,10 @@
  * Leases: `lget` is the raw lease read (value on stdout, the outcome as
  * `state=... lease=... [token=HEX]` on stderr, so scripts can take the
  * token), `fill` the matching SET carrying that token.
+ *
+ * Subscribe: `subscribe [NS...]` prints the node's invalidation events one
+ * line each ("seq=N kind=key ns=... version=... key=... mode=hard"), for
+ * humans watching what invalidates what; --count N stops after N events.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -56,7 +60,10 @@ enum cli_exit {
     X(TO, "to", "VER", "target version (default: current + 1)")                                    \
     X(SOFT, "soft", NULL, "soft invalidation: entries become stale instead of misses")             \
     X(RAW, "raw", NULL, "print the value's bytes exactly, without a newline")                      \
-    X(WAIT, "wait", "MS", "on a held miss, let the server park the read up to MS ms")
+    X(WAIT, "wait", "MS", "on a held miss, let the server park the read up to MS ms")              \
+    X(FROM, "from", "SEQ", "resume after event SEQ (with --instance): missed events are replayed") \
+    X(INSTANCE, "instance", "ID", "instance id SEQ came from (as printed by subscribe)")           \
+    X(MAX_EVENTS, "count", "N", "exit after N events (heartbeats not counted)")
 
 enum cli_option_id {
 #define CLI_OPT_ENUM(id, name, arg, help) CLI_OPT_##id,
@@ -91,6 +98,9 @@ typedef struct cli_args {
     rc_get_options get;
     uint64_t bump_to;
     uint32_t wait_ms;
+    uint64_t from_seq;
+    uint64_t instance;
+    uint64_t count; /* 0 = unlimited */
     const char *tags[CLI_MAX_TAGS];
 } cli_args;
 
@@ -228,6 +238,12 @@ static int cli_apply_option(enum cli_option_id id, const char *val, cli_args *a)
         return 0;
     case CLI_OPT_WAIT:
         return cli_parse_u32(name, val, &a->wait_ms);
+    case CLI_OPT_FROM:
+        return cli_parse_u64(name, val, UINT64_MAX, &a->from_seq);
+    case CLI_OPT_INSTANCE:
+        return cli_parse_u64(name, val, UINT64_MAX, &a->instance);
+    case CLI_OPT_MAX_EVENTS:
+        return cli_parse_u64(name, val, UINT64_MAX, &a->count);
     default:
         return -1;
     }
@@ -557,6 +573,69 @@ static int cmd_hello(rc_client *c, cli_args *a)
     return CLI_OK;
 }
 
+/* cli_print_bytes - " name=" and the bytes, non-printable ones (and '\\') as \xNN. */
+static void cli_print_bytes(const char *name, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    printf(" %s=", name);
+    for (size_t i = 0; i < len; i++) {
+        if (isgraph(b[i]) && b[i] != '\\')
+            putchar(b[i]);
+        else
+            printf("\\x%02x", b[i]);
+    }
+}
+
+/* cli_print_event - one event as one line: seq, kind, then the fields that kind uses. */
+static void cli_print_event(const rc_event *ev)
+{
+    printf("seq=%" PRIu64 " kind=%s", ev->seq, rc_event_kind_name(ev->kind));
+    if (ev->kind == RC_EVENT_KEY || ev->kind == RC_EVENT_BUMP) {
+        cli_print_bytes("ns", ev->ns, ev->ns_len);
+        printf(" version=%" PRIu64, ev->ns_version);
+    }
+    if (ev->kind == RC_EVENT_KEY)
+        cli_print_bytes("key", ev->key, ev->key_len);
+    if (ev->kind == RC_EVENT_TAG)
+        cli_print_bytes("tag", ev->tag, ev->tag_len);
+    if (ev->kind == RC_EVENT_KEY || ev->kind == RC_EVENT_TAG)
+        printf(" mode=%s", ev->mode == RC_SOFT ? "soft" : "hard");
+    if (ev->kind == RC_EVENT_CLOSING)
+        printf(" reason=%.*s", (int)ev->text_len, ev->text);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/*
+ * subscribe [NS...]: print pushed events, one line each, until --count
+ * events were printed (exit 0) or the channel closes (exit 2).  Heartbeats
+ * are shown with -v only.  The node's position goes to stderr first, as
+ * "subscribed seq=N instance=ID", so a later run can resume with --from and
+ * --instance.
+ */
+static int cmd_subscribe(rc_client *c, cli_args *a)
+{
+    uint64_t seq, instance, printed = 0;
+    int err = rc_subscribe(c, a->pos, (size_t)a->npos, a->from_seq, a->instance, &seq, &instance);
+    if (err)
+        return cli_fail(c, err);
+    fprintf(stderr, "subscribed seq=%" PRIu64 " instance=%" PRIu64 "\n", seq, instance);
+    while (a->count == 0 || printed < a->count) {
+        rc_event ev;
+        err = rc_next_event(c, 1000, &ev);
+        if (err == RC_ETIMEDOUT)
+            continue; /* a quiet channel: keep listening */
+        if (err)
+            return cli_fail(c, err);
+        if (ev.kind == RC_EVENT_HEARTBEAT && !a->verbose)
+            continue;
+        cli_print_event(&ev);
+        if (ev.kind != RC_EVENT_HEARTBEAT)
+            printed++;
+    }
+    return CLI_OK;
+}
+
 #define SET_OPTIONS                                                                                \
     (OPT(TTL) | OPT(STALE) | OPT(FLAGS) | OPT(IF_ABSENT) | OPT(IF_NEWER) | OPT(CAS) |              \
      OPT(ENTRY_VERSION) | OPT(TAG) | OPT(VERSION))
@@ -585,6 +664,9 @@ static const cli_command cli_commands[] = {
      "invalidate one key (hard: miss; --soft: stale)"},
     {"flush", "", 0, 0, 0, cmd_flush, "drop every entry on the server"},
     {"hello", "", 0, 0, 0, cmd_hello, "show the server's version and limits"},
+    {"subscribe", "[NS...]", 0, -1, OPT(FROM) | OPT(INSTANCE) | OPT(MAX_EVENTS), cmd_subscribe,
+     "print invalidation events one per line (all namespaces, or the NS given; -v: heartbeats "
+     "too)"},
 };
 
 #define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])

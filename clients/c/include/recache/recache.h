@@ -8,7 +8,9 @@
  *
  * Thread-safety: an rc_client (and an rc_batch built on it) must be used by
  * one thread at a time; different clients are independent and may be used
- * from different threads concurrently.  rc_strerror() is thread-safe.
+ * from different threads concurrently.  rc_strerror() is thread-safe.  The
+ * L1 near-cache (rc_l1, below) is the exception: it is fully thread-safe
+ * and runs its own background thread for its subscription channel.
  *
  * Errors: every function returns 0 (or a documented non-negative value) on
  * success and a negative RC_E* code otherwise (recache/rc_errors.h).  Outcomes
@@ -403,6 +405,198 @@ int rc_batch_exec(rc_batch *b);
 
 /* rc_batch_get_result - result of operation i after exec; NULL if out of range. */
 const rc_batch_result *rc_batch_get_result(const rc_batch *b, size_t i);
+
+/*
+ * ---- Subscribe channel (PROTOCOL.md 5.15, 5.16, 8) -------------------------
+ *
+ * The raw channel: rc_subscribe turns a client into an event stream and
+ * rc_next_event reads it.  Most applications want the L1 near-cache below,
+ * which runs this for them; the raw calls serve tools (recache-cli
+ * subscribe) and custom consumers.
+ */
+
+/* Event kinds (rc_event.kind); the wire values. */
+#define RC_EVENT_KEY       1 /* ns/key written, deleted or invalidated (mode HARD/SOFT) */
+#define RC_EVENT_TAG       2 /* tag invalidated (mode) */
+#define RC_EVENT_BUMP      3 /* ns moved to version ns_version */
+#define RC_EVENT_FLUSH     4 /* everything on the node is gone */
+#define RC_EVENT_RESYNC    5 /* replay impossible: drop everything cached from this node */
+#define RC_EVENT_HEARTBEAT 6 /* nothing changed; seq = the node's current sequence number */
+#define RC_EVENT_CLOSING   7 /* the server closes the channel; text says why */
+
+/*
+ * One pushed event.  ns, key, tag and text point into the client's read
+ * buffer: NOT NUL-terminated, valid until the next call on the client.
+ */
+typedef struct rc_event {
+    int kind; /* RC_EVENT_* */
+    int mode; /* RC_HARD / RC_SOFT for KEY and TAG */
+    uint64_t seq;
+    uint64_t instance_id;
+    uint64_t ns_version;
+    const char *ns;
+    size_t ns_len;
+    const uint8_t *key;
+    size_t key_len;
+    const char *tag;
+    size_t tag_len;
+    const char *text;
+    size_t text_len;
+} rc_event;
+
+/* rc_event_kind_name - "key", "tag", "bump", ... ("unknown" otherwise). */
+const char *rc_event_kind_name(int kind);
+
+/*
+ * rc_subscribe - send SUBSCRIBE on c: namespaces (n names; n = 0 = all),
+ * resuming after from_seq of instance_id (0, 0 = from now).  *node_seq and
+ * *node_instance (either may be NULL) get the node's current sequence
+ * number and instance id.  From then on c carries events: read them with
+ * rc_next_event; every request call on c returns RC_ESTATE (their answers
+ * would be interleaved with events).  Returns 0 or an error.
+ */
+int rc_subscribe(rc_client *c, const char *const *namespaces, size_t n, uint64_t from_seq,
+                 uint64_t instance_id, uint64_t *node_seq, uint64_t *node_instance);
+
+/*
+ * rc_next_event - wait up to timeout_ms for the next event of a subscribed
+ * client.  Returns 0 and *ev, RC_ETIMEDOUT when none came in time (the
+ * client stays usable: unlike requests, silence is not a broken stream;
+ * heartbeats tell a quiet channel from a dead one), RC_ESTATE if c is not
+ * subscribed, or a connection error (RC_ECLOSED after CLOSING, ...).
+ */
+int rc_next_event(rc_client *c, uint32_t timeout_ms, rc_event *ev);
+
+/*
+ * rc_node_seq - the node's newest event sequence number and instance id,
+ * from STATS (`events_published`, `instance_id`); either pointer may be
+ * NULL.  RC_EPROTOCOL if the server does not report them.
+ */
+int rc_node_seq(rc_client *c, uint64_t *seq, uint64_t *instance_id);
+
+/*
+ * ---- L1 near-cache ---------------------------------------------------------
+ *
+ * An in-process copy of recently read values, kept coherent with one node
+ * through the subscribe channel.  Threading choice: rc_l1_open starts its
+ * OWN background thread with its OWN connection (the "channel"); the
+ * application never drives an event loop.  The thread subscribes, applies
+ * events to the cache, reconnects with exponential backoff (50 ms .. 2 s)
+ * and resumes from the last sequence number it applied, so missed events
+ * are replayed; when the node cannot replay (RESYNC), was flushed or
+ * restarted (new instance id), the whole L1 is dropped.
+ *
+ * Health: the L1 serves reads only while the channel is connected, has
+ * caught up with the node (the sequence number the SUBSCRIBE answer
+ * reported), and heard an event or heartbeat within health_timeout_ms.
+ * Otherwise every rc_l1_get goes to the server, so a silently dead channel
+ * bounds the L1's staleness by health_timeout_ms (plus the node's heartbeat
+ * interval should be well below it).
+ *
+ * Coherence rules:
+ *   - KEY events drop the key; TAG events drop entries carrying the tag AND
+ *     every entry whose tags are unknown (GET answers carry no tags, so a
+ *     read-through copy might carry it: the conservative choice); BUMP drops
+ *     the namespace's entries of older versions; FLUSH and RESYNC drop all.
+ *     Soft invalidations drop too (the L1 never serves stale values).
+ *   - Race rule: a read-through fill notes the L1's invalidation counter
+ *     before asking the server and is inserted only if, meanwhile, no KEY
+ *     event hit a key of the same hash bucket and no TAG/BUMP/FLUSH/RESYNC
+ *     was applied.  A slow read can therefore never put back a value an
+ *     invalidation already removed.
+ *   - Entries live at most min(the server's remaining TTL, max_ttl_ms); only
+ *     fresh values of the current namespace version are cached.
+ *
+ * Thread-safety: every rc_l1 call is thread-safe (one mutex inside guards
+ * the cache; it is never held across I/O).  The rc_client passed to
+ * rc_l1_get / rc_l1_set is the caller's and follows the usual one-thread-
+ * at-a-time rule.
+ */
+typedef struct rc_l1 rc_l1;
+
+typedef struct rc_l1_options {
+    const char *host;              /* default "127.0.0.1" */
+    uint16_t port;                 /* default 7400 */
+    const char *const *namespaces; /* NULL = all namespaces, else n_namespaces names */
+    size_t n_namespaces;
+    size_t max_entries;          /* default 10000 */
+    size_t max_bytes;            /* keys + values + tags; default 64 MiB */
+    uint32_t max_ttl_ms;         /* cap on an entry's life; default 30000 */
+    uint32_t health_timeout_ms;  /* default 3000 */
+    uint32_t connect_timeout_ms; /* channel; default 1000 */
+    uint32_t io_timeout_ms;      /* channel handshake; default health_timeout_ms */
+} rc_l1_options;
+
+typedef struct rc_l1_stats {
+    uint64_t hits;          /* rc_l1_get answered from the L1 */
+    uint64_t misses;        /* rc_l1_get that went to the server */
+    uint64_t invalidations; /* entries dropped by events (and rc_l1_invalidate_local) */
+    uint64_t resyncs;       /* whole-L1 drops for RESYNC, a new instance id or a sequence gap */
+    uint64_t flushes;       /* FLUSH events applied */
+    uint64_t reconnects;    /* successful subscriptions after the first */
+    uint64_t events;        /* events applied (heartbeats excluded) */
+    uint64_t entries;
+    uint64_t bytes;
+    int healthy;          /* 1 while the L1 may serve */
+    int connected;        /* 1 while the channel is subscribed */
+    uint64_t applied_seq; /* newest node sequence number applied */
+    uint64_t instance_id; /* the node's instance id (0 before the first subscription) */
+} rc_l1_stats;
+
+/*
+ * rc_l1_open - create the L1 and start its channel thread (which connects
+ * in the background: the L1 is unhealthy until it has subscribed).  opts
+ * may be NULL (defaults).  Returns 0 and *out, or RC_EINVAL, RC_ENOMEM.
+ */
+int rc_l1_open(const rc_l1_options *opts, rc_l1 **out);
+
+/*
+ * rc_l1_close - stop and join the channel thread, free everything.  NULL
+ * allowed.  No other rc_l1 call on l1 may be running or follow.
+ */
+void rc_l1_close(rc_l1 *l1);
+
+/*
+ * rc_l1_get - the current version's value of (ns, key): from the L1 when
+ * it is healthy and holds a live copy, else rc_get through c, whose fresh
+ * answer then fills the L1 (per the race rule).  out as for rc_get (the
+ * caller frees it).  Returns 0, RC_EMISS, or rc_get's errors.
+ */
+int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
+              rc_value *out);
+
+/*
+ * rc_l1_set - write-through: rc_set through c (opts as rc_set, NULL =
+ * plain), then drop the key from the L1.  When the write was stored with
+ * an explicit ttl_ms into the current version (opts->version 0), and no
+ * other write to the key's bucket was seen meanwhile, the written value is
+ * kept with its tags known: read-your-writes until the write's own KEY
+ * event drops it.  Returns rc_set's result.
+ */
+int rc_l1_set(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
+              const void *value, size_t value_len, const rc_set_options *opts, rc_write_info *info);
+
+/* rc_l1_invalidate_local - drop (ns, key) from this L1 only. */
+void rc_l1_invalidate_local(rc_l1 *l1, const char *ns, const void *key, size_t key_len);
+
+/* rc_l1_stats - a consistent snapshot of the counters. */
+void rc_l1_stats_get(rc_l1 *l1, rc_l1_stats *out);
+
+/*
+ * rc_l1_wait_applied - block until the L1 has applied the node's event
+ * `seq` (applied_seq >= seq), on a condition variable.  Returns 0, or
+ * RC_ETIMEDOUT after timeout_ms.  How to know that another client's write
+ * has reached this L1: rc_node_seq after the write, then this.
+ */
+int rc_l1_wait_applied(rc_l1 *l1, uint64_t seq, uint32_t timeout_ms);
+
+/*
+ * rc_l1_pause - close the channel and stop reconnecting (the L1 turns
+ * unhealthy and reads go to the server); rc_l1_resume - reconnect and
+ * replay what was missed.  Both return at once; the thread acts on them.
+ */
+void rc_l1_pause(rc_l1 *l1);
+void rc_l1_resume(rc_l1 *l1);
 
 #ifdef __cplusplus
 }
