@@ -4,11 +4,13 @@
  *
  * Every wait here is on an event with a deadline: the server's ready line
  * (poll on its stdout pipe), its exit (poll on a pidfd), the CLI's output
- * pipes reaching end of file.  No sleeps.
+ * pipes reaching end of file.  No sleeps (rc_harness_poll_pause is only
+ * the interval of callers' bounded polling loops).
  */
 #define _GNU_SOURCE
 
 #include "rc_harness.h"
+#include "rc_test.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,4 +390,129 @@ long long rc_harness_stat(const char *text, const char *name)
             return strtoll(line + nlen + 1, NULL, 10);
     }
     return -1;
+}
+
+/* ---- checking helpers ----------------------------------------------------------------------- */
+
+/*
+ * rc__collect_args - `first` and the NULL-terminated rest of ap into args
+ * (RC_HARNESS_CLI_MAX_ARGS slots), NULL-terminated.  Returns the count.
+ */
+static int rc__collect_args(const char *args[], const char *first, va_list ap)
+{
+    int n = 0;
+    for (const char *a = first; a != NULL && n < RC_HARNESS_CLI_MAX_ARGS - 1;
+         a = va_arg(ap, const char *))
+        args[n++] = a;
+    args[n] = NULL;
+    return n;
+}
+
+int rc_harness_cli_va(const rc_harness_server *srv, rc_cli_result *res, const char *first,
+                      va_list ap)
+{
+    const char *args[RC_HARNESS_CLI_MAX_ARGS];
+    rc__collect_args(args, first, ap);
+    return rc_harness_cli(srv, args, res);
+}
+
+rc_cli_result rc_harness_cli_expect(const rc_harness_server *srv, int want_status,
+                                    const char *first, ...)
+{
+    const char *args[RC_HARNESS_CLI_MAX_ARGS];
+    va_list ap;
+    va_start(ap, first);
+    int n = rc__collect_args(args, first, ap);
+    va_end(ap);
+
+    rc_cli_result r;
+    rc_harness_cli(srv, args, &r);
+    if (r.status != want_status) {
+        fprintf(stderr, "recache-cli");
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, " %s", args[i]);
+        fprintf(stderr, "\n  exit %d (want %d)\n  stdout: %s\n  stderr: %s\n", r.status,
+                want_status, r.out, r.err);
+    }
+    RC_CHECK_EQ_INT(r.status, want_status);
+    return r;
+}
+
+rc_client *rc_harness_client(const rc_harness_server *srv)
+{
+    rc_client *c = NULL;
+    RC_CHECK_RC(rc_harness_connect(srv, &c), 0);
+    return c;
+}
+
+long long rc_harness_node_stat(rc_client *c, const char *name)
+{
+    char *text = NULL;
+    RC_CHECK_RC(rc_stats(c, NULL, &text), 0);
+    long long v = rc_harness_stat(text, name);
+    free(text);
+    return v;
+}
+
+void rc_harness_send_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        RC_CHECK(n > 0);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+int rc_harness_recv_all(int fd, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int rc_harness_recv_frame(int fd, rc_msg *msg, uint8_t *body, size_t cap, uint32_t max_frame)
+{
+    uint8_t head[RC_HEADER_SIZE];
+    uint32_t frame_len;
+    if (rc_harness_recv_all(fd, head, sizeof head) != 0)
+        return -1;
+    RC_CHECK_RC(rc_decode_header(head, sizeof head, max_frame, msg, &frame_len), 0);
+    size_t body_len = frame_len - RC_HEADER_SIZE;
+    RC_CHECK(body_len <= cap);
+    RC_CHECK(rc_harness_recv_all(fd, body, body_len) == 0);
+    rc_limits lim = rc_limits_wire();
+    RC_CHECK_RC(rc_decode_body(body, body_len, &lim, msg), 0);
+    return 0;
+}
+
+rc_l1_stats rc_harness_l1_stats(rc_l1 *l1)
+{
+    rc_l1_stats st;
+    rc_l1_stats_get(l1, &st);
+    return st;
+}
+
+void rc_harness_poll_pause(void)
+{
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+}
+
+void rc_harness_sync_l1(rc_l1 *l1, rc_client *c, uint32_t wait_ms)
+{
+    uint64_t seq = 0;
+    RC_CHECK_RC(rc_node_seq(c, &seq, NULL), 0);
+    RC_CHECK_RC(rc_l1_wait_applied(l1, seq, wait_ms), 0);
 }

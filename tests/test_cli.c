@@ -12,53 +12,17 @@
 
 static rc_harness_server srv;
 
-#define MAX_ARGS 32
-
-/*
- * cli - run recache-cli with the NULL-terminated arguments, check its exit
- * status, and return the result (the caller frees it).
- */
-static rc_cli_result cli_expect(int want_status, const char *first, ...)
-{
-    const char *args[MAX_ARGS];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && n < MAX_ARGS - 1; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-
-    rc_cli_result r;
-    rc_harness_cli(&srv, args, &r);
-    if (r.status != want_status) {
-        fprintf(stderr, "recache-cli");
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, " %s", args[i]);
-        fprintf(stderr, "\n  exit %d (want %d)\n  stdout: %s\n  stderr: %s\n", r.status,
-                want_status, r.out, r.err);
-    }
-    RC_CHECK_EQ_INT(r.status, want_status);
-    return r;
-}
-
 /* Run, check the exit status and that stdout is exactly `out`. */
 static void cli_out(int want_status, const char *out, const char *first, ...)
 {
-    const char *args[MAX_ARGS];
-    int n = 0;
+    rc_cli_result r;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a != NULL && n < MAX_ARGS - 1; a = va_arg(ap, const char *))
-        args[n++] = a;
+    rc_harness_cli_va(&srv, &r, first, ap);
     va_end(ap);
-    args[n] = NULL;
-
-    rc_cli_result r;
-    rc_harness_cli(&srv, args, &r);
     if (r.status != want_status || strcmp(r.out, out) != 0)
-        fprintf(stderr, "%s ...: exit %d (want %d), stdout '%s' (want '%s'), stderr '%s'\n",
-                args[0], r.status, want_status, r.out, out, r.err);
+        fprintf(stderr, "%s ...: exit %d (want %d), stdout '%s' (want '%s'), stderr '%s'\n", first,
+                r.status, want_status, r.out, out, r.err);
     RC_CHECK_EQ_INT(r.status, want_status);
     RC_CHECK(strcmp(r.out, out) == 0);
     if (want_status != 0)
@@ -68,7 +32,7 @@ static void cli_out(int want_status, const char *out, const char *first, ...)
 
 static void test_help_and_usage_errors(void)
 {
-    rc_cli_result r = cli_expect(0, "--help", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 0, "--help", NULL);
     static const char *const commands[] = {
         "ping",           "set",   "get",     "del",       "touch",
         "stats",          "bump",  "ns-info", "ns-config", "invalidate-tag",
@@ -90,11 +54,11 @@ static void test_help_and_usage_errors(void)
 static void test_ping_hello_stats(void)
 {
     cli_out(0, "PONG\n", "ping", NULL);
-    rc_cli_result r = cli_expect(0, "hello", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 0, "hello", NULL);
     RC_CHECK(strstr(r.out, "server_version ") != NULL);
     RC_CHECK(rc_harness_stat(r.out, "max_value") > 0);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "stats", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "stats", NULL);
     RC_CHECK(r.out_len > 0);
     rc_cli_result_free(&r);
 }
@@ -106,7 +70,7 @@ static void test_set_get_del_touch(void)
     cli_out(0, "hello world\n", "get", "c", "k", NULL);
     cli_out(0, "hello world", "get", "c", "k", "--raw", NULL);
 
-    rc_cli_result r = cli_expect(0, "get", "c", "k", "-v", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 0, "get", "c", "k", "-v", NULL);
     RC_CHECK(strcmp(r.out, "hello world\n") == 0);
     RC_CHECK_EQ_INT(rc_harness_stat(r.err, "ns_version"), 1);
     RC_CHECK_EQ_INT(rc_harness_stat(r.err, "entry_version"), 3);
@@ -128,7 +92,7 @@ static void test_set_get_del_touch(void)
     memset(key, 'k', sizeof key - 1);
     key[sizeof key - 1] = '\0';
     cli_out(2, "", "set", "c", key, "v", NULL);
-    r = cli_expect(0, "stats", "c", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "stats", "c", NULL);
     RC_CHECK(rc_harness_stat(r.out, "sets") >= 1);
     rc_cli_result_free(&r);
 }
@@ -168,10 +132,11 @@ static void test_versions(void)
     cli_out(0, "eleven\n", "get", "v", "k", "--version", "current", NULL);
 
     /* A minimum version makes the node adopt it. */
-    rc_cli_result r = cli_expect(1, "get", "v", "k", "--min-version", "20", "-v", NULL);
+    rc_cli_result r =
+        rc_harness_cli_expect(&srv, 1, "get", "v", "k", "--min-version", "20", "-v", NULL);
     RC_CHECK_EQ_INT(rc_harness_stat(r.err, "ns_version"), 20);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "ns-info", "v", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "ns-info", "v", NULL);
     RC_CHECK_EQ_INT(rc_harness_stat(r.out, "version"), 20);
     RC_CHECK(rc_harness_stat(r.out, "hits") >= 2);
     RC_CHECK(rc_harness_stat(r.out, "misses") >= 2);
@@ -182,11 +147,12 @@ static void test_versions(void)
 
 static void test_ns_config(void)
 {
-    rc_cli_result r = cli_expect(0, "ns-config", "nc", "default-ttl=30000", "stale=100", NULL);
+    rc_cli_result r =
+        rc_harness_cli_expect(&srv, 0, "ns-config", "nc", "default-ttl=30000", "stale=100", NULL);
     RC_CHECK_EQ_INT(rc_harness_stat(r.out, "default-ttl"), 30000);
     RC_CHECK_EQ_INT(rc_harness_stat(r.out, "stale"), 100);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "ns-info", "nc", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "ns-info", "nc", NULL);
     RC_CHECK_EQ_INT(rc_harness_stat(r.out, "default-ttl"), 30000);
     rc_cli_result_free(&r);
     cli_out(2, "", "ns-config", "nc", "no-such-setting=1", NULL);
@@ -200,22 +166,22 @@ static void test_invalidation(void)
             "--tag", "segment:eu", "--stale", "60000", NULL);
     cli_out(0, "OK ns_version=1 entry_version=0\n", "set", "t", "b", "B", "--tag", "product:2",
             "--stale", "60000", NULL);
-    rc_cli_result r = cli_expect(0, "invalidate-tag", "product:1", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 0, "invalidate-tag", "product:1", NULL);
     RC_CHECK(strncmp(r.out, "OK epoch=", 9) == 0);
     rc_cli_result_free(&r);
     cli_out(1, "", "get", "t", "a", NULL);
     cli_out(0, "B\n", "get", "t", "b", NULL);
 
-    r = cli_expect(0, "invalidate-tag", "product:2", "--soft", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "invalidate-tag", "product:2", "--soft", NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "get", "t", "b", "-v", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "get", "t", "b", "-v", NULL);
     RC_CHECK(strcmp(r.out, "B\n") == 0);
     RC_CHECK(strstr(r.err, "state stale") != NULL);
     rc_cli_result_free(&r);
 
     cli_out(0, "OK ns_version=1 entry_version=0\n", "set", "t", "k", "K", "--stale", "60000", NULL);
     cli_out(0, "OK\n", "invalidate-key", "t", "k", "--soft", NULL);
-    r = cli_expect(0, "get", "t", "k", "-v", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "get", "t", "k", "-v", NULL);
     RC_CHECK(strstr(r.err, "state stale") != NULL);
     rc_cli_result_free(&r);
     cli_out(0, "OK\n", "invalidate-key", "t", "k", NULL);

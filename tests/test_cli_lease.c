@@ -9,42 +9,15 @@
  * window) polls the key's state with a deadline: expiry has no event.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "rc_harness.h"
 #include "rc_test.h"
 
-#define MAX_ARGS  32
 #define TOKEN_HEX 32
 
 static rc_harness_server srv;
-
-/* cli - run recache-cli with the NULL-terminated arguments and check its exit status. */
-static rc_cli_result cli_expect(int want_status, const char *first, ...)
-{
-    const char *args[MAX_ARGS];
-    int n = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && n < MAX_ARGS - 1; a = va_arg(ap, const char *))
-        args[n++] = a;
-    va_end(ap);
-    args[n] = NULL;
-
-    rc_cli_result r;
-    rc_harness_cli(&srv, args, &r);
-    if (r.status != want_status) {
-        fprintf(stderr, "recache-cli");
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, " %s", args[i]);
-        fprintf(stderr, "\n  exit %d (want %d)\n  stdout: %s\n  stderr: %s\n", r.status,
-                want_status, r.out, r.err);
-    }
-    RC_CHECK_EQ_INT(r.status, want_status);
-    return r;
-}
 
 /*
  * take_token - the token=HEX of an lget's stderr into buf (TOKEN_HEX + 1
@@ -66,7 +39,7 @@ static int take_token(const char *err, char *buf)
 
 static void test_help_lists_lease_commands(void)
 {
-    rc_cli_result r = cli_expect(0, "--help", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 0, "--help", NULL);
     RC_CHECK(strstr(r.out, "lget NS KEY") != NULL);
     RC_CHECK(strstr(r.out, "fill NS KEY TOKEN VALUE") != NULL);
     RC_CHECK(strstr(r.out, "--wait MS") != NULL);
@@ -77,42 +50,46 @@ static void test_lget_miss_and_fill(void)
 {
     char token[TOKEN_HEX + 1];
     /* The first reader of a missing key wins the lease and is shown its token. */
-    rc_cli_result r = cli_expect(1, "lget", "cl", "k", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 1, "lget", "cl", "k", NULL);
     RC_CHECK_EQ_INT(r.out_len, 0);
     RC_CHECK(strncmp(r.err, "state=miss lease=granted token=", 31) == 0);
     RC_CHECK(take_token(r.err, token));
     rc_cli_result_free(&r);
 
     /* Others are told the lease is held (an error), or time out waiting for it. */
-    r = cli_expect(2, "lget", "cl", "k", NULL);
+    r = rc_harness_cli_expect(&srv, 2, "lget", "cl", "k", NULL);
     RC_CHECK(strstr(r.err, "state=miss lease=held") != NULL);
     RC_CHECK(strstr(r.err, "error: ") != NULL);
     RC_CHECK(strstr(r.err, "token=") == NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(2, "lget", "cl", "k", "--wait", "100", NULL);
+    r = rc_harness_cli_expect(&srv, 2, "lget", "cl", "k", "--wait", "100", NULL);
     RC_CHECK(strstr(r.err, "error: ") != NULL);
     rc_cli_result_free(&r);
 
     /* Malformed tokens never reach the server. */
-    r = cli_expect(2, "fill", "cl", "k", "xyz", "v", NULL);
+    r = rc_harness_cli_expect(&srv, 2, "fill", "cl", "k", "xyz", "v", NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(2, "fill", "cl", "k", "zz112233445566778899aabbccddeeff", "v", NULL);
+    r = rc_harness_cli_expect(&srv, 2, "fill", "cl", "k", "zz112233445566778899aabbccddeeff", "v",
+                              NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(2, "fill", "cl", "k", "00000000000000000000000000000000", "v", NULL);
+    r = rc_harness_cli_expect(&srv, 2, "fill", "cl", "k", "00000000000000000000000000000000", "v",
+                              NULL);
     rc_cli_result_free(&r);
 
-    r = cli_expect(0, "fill", "cl", "k", token, "filled value", "--ttl", "60000", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "fill", "cl", "k", token, "filled value", "--ttl", "60000",
+                              NULL);
     RC_CHECK(strcmp(r.out, "OK ns_version=1 entry_version=0\n") == 0);
     rc_cli_result_free(&r);
-    r = cli_expect(3, "fill", "cl", "k", token, "again", NULL); /* the lease is used up */
+    r = rc_harness_cli_expect(&srv, 3, "fill", "cl", "k", token, "again",
+                              NULL); /* the lease is used up */
     RC_CHECK(strstr(r.err, "rejected") != NULL);
     rc_cli_result_free(&r);
 
-    r = cli_expect(0, "lget", "cl", "k", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "lget", "cl", "k", NULL);
     RC_CHECK(strcmp(r.out, "filled value\n") == 0);
     RC_CHECK(strcmp(r.err, "state=fresh lease=none\n") == 0);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "lget", "cl", "k", "--raw", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "lget", "cl", "k", "--raw", NULL);
     RC_CHECK(strcmp(r.out, "filled value") == 0);
     rc_cli_result_free(&r);
 }
@@ -120,52 +97,54 @@ static void test_lget_miss_and_fill(void)
 static void test_lget_stale(void)
 {
     char token[TOKEN_HEX + 1];
-    rc_cli_result r =
-        cli_expect(0, "set", "cl", "s", "old", "--ttl", "50", "--stale", "60000", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 0, "set", "cl", "s", "old", "--ttl", "50",
+                                            "--stale", "60000", NULL);
     rc_cli_result_free(&r);
     uint64_t deadline = rc_harness_now_ms() + 10000;
     int stale = 0;
     while (!stale && rc_harness_now_ms() < deadline) {
-        r = cli_expect(0, "get", "cl", "s", "-v", NULL);
+        r = rc_harness_cli_expect(&srv, 0, "get", "cl", "s", "-v", NULL);
         stale = strstr(r.err, "state stale") != NULL;
         rc_cli_result_free(&r);
     }
     RC_CHECK(stale);
 
-    r = cli_expect(0, "lget", "cl", "s", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "lget", "cl", "s", NULL);
     RC_CHECK(strcmp(r.out, "old\n") == 0);
     RC_CHECK(strncmp(r.err, "state=stale lease=granted token=", 32) == 0);
     RC_CHECK(take_token(r.err, token));
     rc_cli_result_free(&r);
-    r = cli_expect(0, "lget", "cl", "s", "--wait", "5000", NULL); /* stale: answered at once */
+    r = rc_harness_cli_expect(&srv, 0, "lget", "cl", "s", "--wait", "5000",
+                              NULL); /* stale: answered at once */
     RC_CHECK(strcmp(r.out, "old\n") == 0);
     RC_CHECK(strcmp(r.err, "state=stale lease=held\n") == 0);
     rc_cli_result_free(&r);
 
     /* Fill with a tag; a hard invalidation of the tag then removes the value. */
-    r = cli_expect(0, "fill", "cl", "s", token, "new", "--tag", "cli-lease-tag", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "fill", "cl", "s", token, "new", "--tag", "cli-lease-tag",
+                              NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "lget", "cl", "s", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "lget", "cl", "s", NULL);
     RC_CHECK(strcmp(r.out, "new\n") == 0);
     RC_CHECK(strcmp(r.err, "state=fresh lease=none\n") == 0);
     rc_cli_result_free(&r);
-    r = cli_expect(0, "invalidate-tag", "cli-lease-tag", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "invalidate-tag", "cli-lease-tag", NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(1, "get", "cl", "s", NULL);
+    r = rc_harness_cli_expect(&srv, 1, "get", "cl", "s", NULL);
     rc_cli_result_free(&r);
 }
 
 static void test_fill_after_bump_rejected(void)
 {
     char token[TOKEN_HEX + 1];
-    rc_cli_result r = cli_expect(1, "lget", "cl", "d", NULL);
+    rc_cli_result r = rc_harness_cli_expect(&srv, 1, "lget", "cl", "d", NULL);
     RC_CHECK(take_token(r.err, token));
     rc_cli_result_free(&r);
-    r = cli_expect(0, "bump", "cl", NULL);
+    r = rc_harness_cli_expect(&srv, 0, "bump", "cl", NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(3, "fill", "cl", "d", token, "late", NULL);
+    r = rc_harness_cli_expect(&srv, 3, "fill", "cl", "d", token, "late", NULL);
     rc_cli_result_free(&r);
-    r = cli_expect(2, "fill", "cl", "d", NULL); /* usage */
+    r = rc_harness_cli_expect(&srv, 2, "fill", "cl", "d", NULL); /* usage */
     rc_cli_result_free(&r);
 }
 

@@ -27,33 +27,6 @@ static rc_client *checker;
 
 /* ---- raw frame helpers ---------------------------------------------------------------------- */
 
-static void send_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        RC_CHECK(n > 0);
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-/* read exactly len bytes; returns 0, or -1 at EOF / error before that. */
-static int recv_all(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Encode msg as a request frame and send it. */
 static void send_msg(int fd, rc_msg *msg)
 {
@@ -61,21 +34,13 @@ static void send_msg(int fd, rc_msg *msg)
     msg->hflags = 0;
     long n = rc_encode(msg, buf, sizeof buf);
     RC_CHECK(n > 0);
-    send_all(fd, buf, (size_t)n);
+    rc_harness_send_all(fd, buf, (size_t)n);
 }
 
-/* Receive one response frame; its slices point into body (64 KiB). */
+/* Receive one response frame; its slices point into body (cap bytes). */
 static void recv_msg(int fd, rc_msg *msg, uint8_t *body, size_t cap)
 {
-    uint8_t head[RC_HEADER_SIZE];
-    uint32_t frame_len;
-    RC_CHECK(recv_all(fd, head, sizeof head) == 0);
-    RC_CHECK_RC(rc_decode_header(head, sizeof head, 1u << 20, msg, &frame_len), 0);
-    size_t body_len = frame_len - RC_HEADER_SIZE;
-    RC_CHECK(body_len <= cap);
-    RC_CHECK(recv_all(fd, body, body_len) == 0);
-    rc_limits lim = rc_limits_wire();
-    RC_CHECK_RC(rc_decode_body(body, body_len, &lim, msg), 0);
+    RC_CHECK(rc_harness_recv_frame(fd, msg, body, cap, 1u << 20) == 0);
     RC_CHECK(msg->hflags & RC_HF_RESPONSE);
 }
 
@@ -94,7 +59,7 @@ static void expect_error_then_close(const void *bytes, size_t len, uint16_t stat
 {
     int fd = rc_harness_raw_connect(&srv);
     RC_CHECK(fd >= 0);
-    send_all(fd, bytes, len);
+    rc_harness_send_all(fd, bytes, len);
     rc_msg resp;
     uint8_t body[4096];
     recv_msg(fd, &resp, body, sizeof body);
@@ -175,7 +140,7 @@ static void test_body_errors_keep_connection(void)
     uint8_t frame[RC_HEADER_SIZE + 3];
     ping_frame(frame, sizeof frame, 10);
     frame[2] = 0x7E;
-    send_all(fd, frame, RC_HEADER_SIZE);
+    rc_harness_send_all(fd, frame, RC_HEADER_SIZE);
     recv_msg(fd, &resp, body, sizeof body);
     RC_CHECK_EQ_INT(resp.status, RC_STATUS_UNKNOWN_OPCODE);
     RC_CHECK_EQ_INT(resp.request_id, 10);
@@ -204,7 +169,7 @@ static void test_body_errors_keep_connection(void)
     ping_frame(frame, sizeof frame, 13);
     frame[12] = 3;
     memcpy(frame + RC_HEADER_SIZE, "xyz", 3);
-    send_all(fd, frame, sizeof frame);
+    rc_harness_send_all(fd, frame, sizeof frame);
     recv_msg(fd, &resp, body, sizeof body);
     RC_CHECK_EQ_INT(resp.status, RC_STATUS_BAD_FRAME);
     RC_CHECK_EQ_INT(resp.request_id, 13);
@@ -230,7 +195,7 @@ static void test_truncated_frame_then_hangup(void)
     set.value = rc_slice_str("clobbered");
     long n = rc_encode(&set, buf, sizeof buf);
     RC_CHECK(n > 10);
-    send_all(fd, buf, (size_t)n - 5);
+    rc_harness_send_all(fd, buf, (size_t)n - 5);
     close(fd);
     check_other_client();
 }

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -39,21 +38,6 @@ struct fake_server {
 
 /* ---- fake server plumbing ------------------------------------------------------------------- */
 
-static int read_exact(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static void write_exact(int fd, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
@@ -71,9 +55,10 @@ static int fake_read(int fd, rc_msg *msg, uint8_t *body, size_t cap)
 {
     uint8_t head[RC_HEADER_SIZE];
     uint32_t frame_len;
-    if (read_exact(fd, head, sizeof head) != 0 ||
+    if (rc_harness_recv_all(fd, head, sizeof head) != 0 ||
         rc_decode_header(head, sizeof head, UINT32_MAX, msg, &frame_len) != 0 ||
-        frame_len - RC_HEADER_SIZE > cap || read_exact(fd, body, frame_len - RC_HEADER_SIZE) != 0)
+        frame_len - RC_HEADER_SIZE > cap ||
+        rc_harness_recv_all(fd, body, frame_len - RC_HEADER_SIZE) != 0)
         return -1;
     rc_limits lim = rc_limits_wire();
     return rc_decode_body(body, frame_len - RC_HEADER_SIZE, &lim, msg) == 0 ? 0 : -1;

@@ -25,7 +25,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "rc_harness.h"
 #include "rc_l1_int.h"
@@ -36,13 +35,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static rc_client *connect_new(const rc_harness_server *s)
-{
-    rc_client *c = NULL;
-    RC_CHECK_RC(rc_harness_connect(s, &c), 0);
-    return c;
-}
-
 static rc_l1 *open_l1(const rc_harness_server *s, uint32_t health_ms)
 {
     rc_l1_options o = {.port = s->port, .health_timeout_ms = health_ms};
@@ -51,28 +43,14 @@ static rc_l1 *open_l1(const rc_harness_server *s, uint32_t health_ms)
     return l1;
 }
 
-static rc_l1_stats l1_stats(rc_l1 *l1)
-{
-    rc_l1_stats st;
-    rc_l1_stats_get(l1, &st);
-    return st;
-}
-
-/* poll_pause - the polling interval of the bounded loops below (not synchronisation). */
-static void poll_pause(void)
-{
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-}
-
 /* wait_healthy - poll until the L1 may serve (no signal exists for "subscribed"); 0 or -1. */
 static int wait_healthy(rc_l1 *l1, int want)
 {
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
-    while (l1_stats(l1).healthy != want) {
+    while (rc_harness_l1_stats(l1).healthy != want) {
         if (rc_harness_now_ms() > deadline)
             return -1;
-        poll_pause();
+        rc_harness_poll_pause();
     }
     return 0;
 }
@@ -80,20 +58,12 @@ static int wait_healthy(rc_l1 *l1, int want)
 static int wait_disconnected(rc_l1 *l1)
 {
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
-    while (l1_stats(l1).connected) {
+    while (rc_harness_l1_stats(l1).connected) {
         if (rc_harness_now_ms() > deadline)
             return -1;
-        poll_pause();
+        rc_harness_poll_pause();
     }
     return 0;
-}
-
-/* sync_l1 - wait until l1 applied every event the node published so far. */
-static void sync_l1(rc_l1 *l1, rc_client *c)
-{
-    uint64_t seq = 0;
-    RC_CHECK_RC(rc_node_seq(c, &seq, NULL), 0);
-    RC_CHECK_RC(rc_l1_wait_applied(l1, seq, WAIT_MS), 0);
 }
 
 static void put(rc_client *c, const char *ns, const char *key, const char *value)
@@ -105,12 +75,12 @@ static void put(rc_client *c, const char *ns, const char *key, const char *value
 static void expect_l1(rc_l1 *l1, rc_client *c, const char *ns, const char *key, const char *want,
                       int hit)
 {
-    rc_l1_stats before = l1_stats(l1);
+    rc_l1_stats before = rc_harness_l1_stats(l1);
     rc_value v;
     RC_CHECK_RC(rc_l1_get(l1, c, ns, key, strlen(key), &v), 0);
     RC_CHECK_MEM(v.data, v.len, want, strlen(want));
     rc_value_free(&v);
-    rc_l1_stats after = l1_stats(l1);
+    rc_l1_stats after = rc_harness_l1_stats(l1);
     RC_CHECK_EQ_U64(after.hits - before.hits, hit ? 1 : 0);
     RC_CHECK_EQ_U64(after.misses - before.misses, hit ? 0 : 1);
 }
@@ -126,8 +96,8 @@ typedef struct fixture {
 static void fixture_start(fixture *f, const char *const args[])
 {
     RC_CHECK(rc_harness_start(&f->srv, args) == 0);
-    f->a = connect_new(&f->srv);
-    f->b = connect_new(&f->srv);
+    f->a = rc_harness_client(&f->srv);
+    f->b = rc_harness_client(&f->srv);
     f->l1 = open_l1(&f->srv, 3000);
     RC_CHECK(wait_healthy(f->l1, 1) == 0);
 }
@@ -147,14 +117,15 @@ static void test_write_through_invalidates(void)
     fixture f;
     fixture_start(&f, NULL);
     put(f.a, "recs", "u1", "v1");
-    sync_l1(f.l1, f.a); /* else the write's own event could drop the first fill */
+    rc_harness_sync_l1(f.l1, f.a,
+                       WAIT_MS); /* else the write's own event could drop the first fill */
     expect_l1(f.l1, f.b, "recs", "u1", "v1", 0);
     expect_l1(f.l1, f.b, "recs", "u1", "v1", 1);
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 1);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 1);
 
     put(f.a, "recs", "u1", "v2");
-    sync_l1(f.l1, f.a);
-    rc_l1_stats st = l1_stats(f.l1);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
+    rc_l1_stats st = rc_harness_l1_stats(f.l1);
     RC_CHECK(st.invalidations >= 1);
     RC_CHECK_EQ_U64(st.entries, 0);
     expect_l1(f.l1, f.b, "recs", "u1", "v2", 0);
@@ -162,7 +133,7 @@ static void test_write_through_invalidates(void)
 
     /* A delete reaches the L1 too: the next read is a server miss. */
     RC_CHECK_RC(rc_delete(f.a, "recs", "u1", 2, 0), 0);
-    sync_l1(f.l1, f.a);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
     rc_value v;
     RC_CHECK_RC(rc_l1_get(f.l1, f.b, "recs", "u1", 2, &v), RC_EMISS);
 
@@ -173,9 +144,9 @@ static void test_write_through_invalidates(void)
     RC_CHECK_RC(rc_get(f.a, "recs", "u2", 2, NULL, &v), 0);
     RC_CHECK_MEM(v.data, v.len, "w1", 2);
     rc_value_free(&v);
-    sync_l1(f.l1, f.a); /* the write's own KEY event drops the local copy */
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS); /* the write's own KEY event drops the local copy */
     expect_l1(f.l1, f.b, "recs", "u2", "w1", 0);
-    RC_CHECK_EQ_U64(l1_stats(f.l1).resyncs, 0);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).resyncs, 0);
     fixture_stop(&f);
 }
 
@@ -188,7 +159,7 @@ static void fill_keys(fixture *f, int n, const char *prefix)
         snprintf(val, sizeof val, "%s%d", prefix, i);
         put(f->a, "recs", key, val);
     }
-    sync_l1(f->l1, f->a);
+    rc_harness_sync_l1(f->l1, f->a, WAIT_MS);
     for (int round = 0; round < 2; round++)
         for (int i = 0; i < n; i++) {
             snprintf(key, sizeof key, "k%d", i);
@@ -214,14 +185,14 @@ static void test_gap_replayed(void)
     /* While paused the L1 does not serve: reads go to the server and see the new values. */
     expect_l1(f.l1, f.b, "recs", "k0", "new0", 0);
     rc_l1_resume(f.l1);
-    sync_l1(f.l1, f.a);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
     RC_CHECK(wait_healthy(f.l1, 1) == 0);
     for (int i = 0; i < 10; i++) {
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "%s%d", i < 5 ? "new" : "old", i);
         expect_l1(f.l1, f.b, "recs", key, val, i >= 5);
     }
-    rc_l1_stats st = l1_stats(f.l1);
+    rc_l1_stats st = rc_harness_l1_stats(f.l1);
     RC_CHECK_EQ_U64(st.resyncs, 0);
     RC_CHECK_EQ_U64(st.reconnects, 1);
     fixture_stop(&f);
@@ -234,7 +205,7 @@ static void test_gap_too_large_resyncs(void)
     const char *const args[] = {"--event-ring", "16", NULL};
     fixture_start(&f, args);
     fill_keys(&f, 4, "old");
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 4);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 4);
     rc_l1_pause(f.l1);
     RC_CHECK(wait_disconnected(f.l1) == 0);
     for (int i = 0; i < 100; i++) {
@@ -242,8 +213,8 @@ static void test_gap_too_large_resyncs(void)
         put(f.a, "misc", key, "x");
     }
     rc_l1_resume(f.l1);
-    sync_l1(f.l1, f.a);
-    rc_l1_stats st = l1_stats(f.l1);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
+    rc_l1_stats st = rc_harness_l1_stats(f.l1);
     RC_CHECK_EQ_U64(st.resyncs, 1);
     RC_CHECK_EQ_U64(st.entries, 0);
     RC_CHECK(wait_healthy(f.l1, 1) == 0);
@@ -258,7 +229,7 @@ static void test_bump_and_tag(void)
     put(f.a, "recs", "a", "1");
     put(f.a, "recs", "b", "2");
     put(f.a, "other", "c", "3");
-    sync_l1(f.l1, f.a);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
     expect_l1(f.l1, f.b, "recs", "a", "1", 0);
     expect_l1(f.l1, f.b, "recs", "b", "2", 0);
     expect_l1(f.l1, f.b, "other", "c", "3", 0);
@@ -267,8 +238,8 @@ static void test_bump_and_tag(void)
     uint64_t version = 0;
     RC_CHECK_RC(rc_bump(f.a, "recs", 0, &version), 0);
     RC_CHECK_EQ_U64(version, 2);
-    sync_l1(f.l1, f.a);
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 1);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 1);
     expect_l1(f.l1, f.b, "other", "c", "3", 1);
     rc_value v;
     RC_CHECK_RC(rc_l1_get(f.l1, f.b, "recs", "a", 1, &v), RC_EMISS); /* new version is empty */
@@ -277,14 +248,14 @@ static void test_bump_and_tag(void)
     const char *tags[] = {"product:QL2000"};
     rc_set_options so = {.stale_ms = RC_STALE_DEFAULT, .tags = tags, .ntags = 1};
     RC_CHECK_RC(rc_set(f.a, "recs", "t", 1, "tv", 2, &so, NULL), 0);
-    sync_l1(f.l1, f.a);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
     expect_l1(f.l1, f.b, "recs", "t", "tv", 0);
     expect_l1(f.l1, f.b, "other", "c", "3", 1);
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 2);
-    uint64_t inval_before = l1_stats(f.l1).invalidations;
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 2);
+    uint64_t inval_before = rc_harness_l1_stats(f.l1).invalidations;
     RC_CHECK_RC(rc_invalidate_tag(f.a, "product:QL2000", RC_HARD, NULL), 0);
-    sync_l1(f.l1, f.a);
-    rc_l1_stats st = l1_stats(f.l1);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
+    rc_l1_stats st = rc_harness_l1_stats(f.l1);
     RC_CHECK_EQ_U64(st.entries, 0);
     RC_CHECK_EQ_U64(st.invalidations - inval_before, 2);
     RC_CHECK_RC(rc_l1_get(f.l1, f.b, "recs", "t", 1, &v), RC_EMISS);
@@ -292,8 +263,8 @@ static void test_bump_and_tag(void)
 
     /* A flush reaches the L1 as a flush. */
     RC_CHECK_RC(rc_flush(f.a), 0);
-    sync_l1(f.l1, f.a);
-    st = l1_stats(f.l1);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
+    st = rc_harness_l1_stats(f.l1);
     RC_CHECK_EQ_U64(st.entries, 0);
     RC_CHECK_EQ_U64(st.flushes, 1);
     fixture_stop(&f);
@@ -322,11 +293,11 @@ static void test_known_tags_survive_other_tags(void)
     const char *tags[] = {"t1", "t2"};
     rc_set_options so = {.ttl_ms = 60000, .stale_ms = RC_STALE_DEFAULT, .tags = tags, .ntags = 2};
     RC_CHECK_RC(rc_l1_set(f.l1, f.b, "recs", "k", 1, "v", 1, &so, NULL), 0);
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 1);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 1);
     synthetic(f.l1, RC_EVENT_TAG, NULL, NULL, "t3");
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 1);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 1);
     synthetic(f.l1, RC_EVENT_TAG, NULL, NULL, "t2");
-    RC_CHECK_EQ_U64(l1_stats(f.l1).entries, 0);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(f.l1).entries, 0);
     rc_l1_resume(f.l1);
     RC_CHECK(wait_healthy(f.l1, 1) == 0);
     fixture_stop(&f);
@@ -356,14 +327,14 @@ static void *reader_main(void *arg)
 static int race_once(fixture *f, int invalidate_kind)
 {
     reader r = {.l1 = f->l1, .c = f->b};
-    uint64_t misses = l1_stats(f->l1).misses;
+    uint64_t misses = rc_harness_l1_stats(f->l1).misses;
     RC_CHECK(kill(f->srv.pid, SIGSTOP) == 0);
     pthread_t t;
     RC_CHECK(pthread_create(&t, NULL, reader_main, &r) == 0);
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
-    while (l1_stats(f->l1).misses == misses) {
+    while (rc_harness_l1_stats(f->l1).misses == misses) {
         RC_CHECK(rc_harness_now_ms() < deadline);
-        poll_pause();
+        rc_harness_poll_pause();
     }
     if (invalidate_kind == RC_EVENT_KEY)
         synthetic(f->l1, RC_EVENT_KEY, "recs", "race", NULL);
@@ -374,7 +345,7 @@ static int race_once(fixture *f, int invalidate_kind)
     RC_CHECK_RC(r.rc, 0);
     RC_CHECK_MEM(r.v.data, r.v.len, "old", 3);
     rc_value_free(&r.v);
-    int kept = l1_stats(f->l1).entries == 1;
+    int kept = rc_harness_l1_stats(f->l1).entries == 1;
     rc_l1_invalidate_local(f->l1, "recs", "race", 4);
     return kept;
 }
@@ -384,7 +355,7 @@ static void test_fill_race_rule(void)
     fixture f;
     fixture_start(&f, NULL);
     put(f.a, "recs", "race", "old");
-    sync_l1(f.l1, f.a);
+    rc_harness_sync_l1(f.l1, f.a, WAIT_MS);
     RC_CHECK_EQ_INT(race_once(&f, 0), 1);            /* control: nothing overtook the read */
     RC_CHECK_EQ_INT(race_once(&f, RC_EVENT_KEY), 0); /* a KEY event for the key did */
     RC_CHECK_EQ_INT(race_once(&f, RC_EVENT_TAG), 0); /* any TAG event does */
@@ -396,7 +367,7 @@ static void test_bounds(void)
 {
     rc_harness_server srv;
     RC_CHECK(rc_harness_start(&srv, NULL) == 0);
-    rc_client *c = connect_new(&srv);
+    rc_client *c = rc_harness_client(&srv);
     rc_l1_options o = {.port = srv.port, .max_entries = 8};
     rc_l1 *l1 = NULL;
     RC_CHECK_RC(rc_l1_open(&o, &l1), 0);
@@ -406,14 +377,14 @@ static void test_bounds(void)
         snprintf(key, sizeof key, "b%d", i);
         put(c, "recs", key, "value");
     }
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     rc_value v;
     for (int i = 0; i < 20; i++) {
         snprintf(key, sizeof key, "b%d", i);
         RC_CHECK_RC(rc_l1_get(l1, c, "recs", key, strlen(key), &v), 0);
         rc_value_free(&v);
     }
-    RC_CHECK_EQ_U64(l1_stats(l1).entries, 8);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(l1).entries, 8);
     /* The newest 8 are the ones kept (LRU). */
     expect_l1(l1, c, "recs", "b19", "value", 1);
     expect_l1(l1, c, "recs", "b0", "value", 0);
@@ -427,7 +398,7 @@ static void test_raw_channel(void)
 {
     rc_harness_server srv;
     RC_CHECK(rc_harness_start(&srv, NULL) == 0);
-    rc_client *a = connect_new(&srv), *s = connect_new(&srv);
+    rc_client *a = rc_harness_client(&srv), *s = rc_harness_client(&srv);
     uint64_t seq = 0, instance = 0;
     RC_CHECK_RC(rc_subscribe(s, NULL, 0, 0, 0, &seq, &instance), 0);
     RC_CHECK(instance != 0);
@@ -459,23 +430,23 @@ static void test_filtered_l1(void)
     rc_harness_server srv;
     const char *const args[] = {"--heartbeat-ms", "50", NULL};
     RC_CHECK(rc_harness_start(&srv, args) == 0);
-    rc_client *c = connect_new(&srv);
+    rc_client *c = rc_harness_client(&srv);
     const char *const names[] = {"recs"};
     rc_l1_options o = {.port = srv.port, .namespaces = names, .n_namespaces = 1};
     rc_l1 *l1 = NULL;
     RC_CHECK_RC(rc_l1_open(&o, &l1), 0);
     RC_CHECK(wait_healthy(l1, 1) == 0);
     put(c, "recs", "k", "v1");
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     expect_l1(l1, c, "recs", "k", "v1", 0);
     for (int i = 0; i < 20; i++)
         put(c, "other", "x", "y");
     /* Filtered-out events never arrive: the heartbeat's position is what moves applied_seq. */
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     expect_l1(l1, c, "recs", "k", "v1", 1);
-    RC_CHECK_EQ_U64(l1_stats(l1).resyncs, 0);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(l1).resyncs, 0);
     put(c, "recs", "k", "v2");
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     expect_l1(l1, c, "recs", "k", "v2", 0);
     rc_l1_close(l1);
     rc_close(c);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rc_harness.h"
@@ -37,36 +36,16 @@ static rc_client *connect_port(uint16_t port, uint32_t io_ms)
     return c;
 }
 
-static rc_l1_stats l1_stats(rc_l1 *l1)
-{
-    rc_l1_stats st;
-    rc_l1_stats_get(l1, &st);
-    return st;
-}
-
-static void poll_pause(void)
-{
-    struct timespec ts = {0, 1000000};
-    nanosleep(&ts, NULL);
-}
-
 /* wait_healthy - poll until stats.healthy == want; returns the ms it took, or -1. */
 static long wait_healthy(rc_l1 *l1, int want)
 {
     uint64_t start = rc_harness_now_ms();
-    while (l1_stats(l1).healthy != want) {
+    while (rc_harness_l1_stats(l1).healthy != want) {
         if (rc_harness_now_ms() > start + DEADLINE_MS)
             return -1;
-        poll_pause();
+        rc_harness_poll_pause();
     }
     return (long)(rc_harness_now_ms() - start);
-}
-
-static void sync_l1(rc_l1 *l1, rc_client *c)
-{
-    uint64_t seq = 0;
-    RC_CHECK_RC(rc_node_seq(c, &seq, NULL), 0);
-    RC_CHECK_RC(rc_l1_wait_applied(l1, seq, WAIT_MS), 0);
 }
 
 static void put(rc_client *c, const char *key, const char *value)
@@ -79,11 +58,11 @@ static void read_twice(rc_l1 *l1, rc_client *c, const char *key, const char *wan
 {
     for (int i = 0; i < 2; i++) {
         rc_value v;
-        uint64_t hits = l1_stats(l1).hits;
+        uint64_t hits = rc_harness_l1_stats(l1).hits;
         RC_CHECK_RC(rc_l1_get(l1, c, "recs", key, strlen(key), &v), 0);
         RC_CHECK_MEM(v.data, v.len, want, strlen(want));
         rc_value_free(&v);
-        RC_CHECK_EQ_U64(l1_stats(l1).hits - hits, (uint64_t)i);
+        RC_CHECK_EQ_U64(rc_harness_l1_stats(l1).hits - hits, (uint64_t)i);
     }
 }
 
@@ -97,9 +76,9 @@ static void test_server_restart(void)
     RC_CHECK_RC(rc_l1_open(&o, &l1), 0);
     RC_CHECK(wait_healthy(l1, 1) >= 0);
     put(c, "k", "before");
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     read_twice(l1, c, "k", "before");
-    uint64_t old_instance = l1_stats(l1).instance_id;
+    uint64_t old_instance = rc_harness_l1_stats(l1).instance_id;
     RC_CHECK(old_instance != 0);
     rc_close(c);
 
@@ -113,11 +92,12 @@ static void test_server_restart(void)
     RC_CHECK_EQ_INT(srv.port, port);
 
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
-    while (l1_stats(l1).instance_id == old_instance || !l1_stats(l1).healthy) {
+    while (rc_harness_l1_stats(l1).instance_id == old_instance ||
+           !rc_harness_l1_stats(l1).healthy) {
         RC_CHECK(rc_harness_now_ms() < deadline);
-        poll_pause();
+        rc_harness_poll_pause();
     }
-    rc_l1_stats st = l1_stats(l1);
+    rc_l1_stats st = rc_harness_l1_stats(l1);
     RC_CHECK_EQ_U64(st.entries, 0);
     RC_CHECK_EQ_U64(st.resyncs, 1);
     RC_CHECK(st.reconnects >= 1);
@@ -125,7 +105,7 @@ static void test_server_restart(void)
     rc_value v;
     RC_CHECK_RC(rc_l1_get(l1, c, "recs", "k", 1, &v), RC_EMISS); /* the new node is empty */
     put(c, "k", "after");
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     read_twice(l1, c, "k", "after");
     rc_l1_close(l1);
     rc_close(c);
@@ -143,7 +123,7 @@ static void test_heartbeat_loss(void)
     RC_CHECK_RC(rc_l1_open(&o, &l1), 0);
     RC_CHECK(wait_healthy(l1, 1) >= 0);
     put(c, "k", "v");
-    sync_l1(l1, c);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
     read_twice(l1, c, "k", "v");
 
     RC_CHECK(kill(srv.pid, SIGSTOP) == 0);
@@ -151,23 +131,23 @@ static void test_heartbeat_loss(void)
     RC_CHECK(took >= 0 && took < 2000); /* 300 ms bound, generous margin for loaded machines */
     /* Unhealthy: the L1 no longer answers; the read goes to the frozen server and times out. */
     rc_value v;
-    uint64_t hits = l1_stats(l1).hits;
+    uint64_t hits = rc_harness_l1_stats(l1).hits;
     RC_CHECK_RC(rc_l1_get(l1, c, "recs", "k", 1, &v), RC_ETIMEDOUT);
-    RC_CHECK_EQ_U64(l1_stats(l1).hits, hits);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(l1).hits, hits);
     rc_close(c);
 
     RC_CHECK(kill(srv.pid, SIGCONT) == 0);
     RC_CHECK(wait_healthy(l1, 1) >= 0);
     c = connect_port(srv.port, 5000);
-    sync_l1(l1, c);
-    RC_CHECK(l1_stats(l1).reconnects >= 1);
-    RC_CHECK_EQ_U64(l1_stats(l1).resyncs, 0);
+    rc_harness_sync_l1(l1, c, WAIT_MS);
+    RC_CHECK(rc_harness_l1_stats(l1).reconnects >= 1);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(l1).resyncs, 0);
     /* Nothing changed while frozen (no resync): the copy kept is served again. */
-    hits = l1_stats(l1).hits;
+    hits = rc_harness_l1_stats(l1).hits;
     RC_CHECK_RC(rc_l1_get(l1, c, "recs", "k", 1, &v), 0);
     RC_CHECK_MEM(v.data, v.len, "v", 1);
     rc_value_free(&v);
-    RC_CHECK_EQ_U64(l1_stats(l1).hits - hits, 1);
+    RC_CHECK_EQ_U64(rc_harness_l1_stats(l1).hits - hits, 1);
     rc_l1_close(l1);
     rc_close(c);
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
@@ -190,15 +170,6 @@ static int raw_subscribe(const rc_harness_server *srv)
     return fd;
 }
 
-static long long node_stat(rc_client *c, const char *name)
-{
-    char *text = NULL;
-    RC_CHECK_RC(rc_stats(c, NULL, &text), 0);
-    long long v = rc_harness_stat(text, name);
-    free(text);
-    return v;
-}
-
 static void test_slow_subscriber_cut_off(void)
 {
     rc_harness_server srv;
@@ -207,16 +178,16 @@ static void test_slow_subscriber_cut_off(void)
     rc_client *c = connect_port(srv.port, 5000);
     int fd = raw_subscribe(&srv);
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
-    while (node_stat(c, "subscribers") != 1) {
+    while (rc_harness_node_stat(c, "subscribers") != 1) {
         RC_CHECK(rc_harness_now_ms() < deadline);
-        poll_pause();
+        rc_harness_poll_pause();
     }
     /* Long keys make big events; write in pipelined batches until the server cuts it off. */
     char key[240];
     memset(key, 'k', sizeof key);
     rc_batch *b = rc_batch_new(c);
     RC_CHECK(b != NULL);
-    for (int round = 0; node_stat(c, "slow_subscriber_disconnects") < 1; round++) {
+    for (int round = 0; rc_harness_node_stat(c, "slow_subscriber_disconnects") < 1; round++) {
         RC_CHECK(rc_harness_now_ms() < deadline);
         rc_batch_reset(b);
         for (int i = 0; i < 1000; i++) {
@@ -228,7 +199,7 @@ static void test_slow_subscriber_cut_off(void)
         RC_CHECK_RC(rc_batch_exec(b), 0);
     }
     rc_batch_free(b);
-    RC_CHECK_EQ_INT(node_stat(c, "slow_subscriber_disconnects"), 1);
+    RC_CHECK_EQ_INT(rc_harness_node_stat(c, "slow_subscriber_disconnects"), 1);
     RC_CHECK_RC(rc_ping(c), 0);
     close(fd);
     rc_close(c);

@@ -40,23 +40,6 @@ static rc_client *cli; /* the main client; threads open their own */
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static rc_client *connect_new(const rc_harness_server *s)
-{
-    rc_client *c = NULL;
-    RC_CHECK_RC(rc_harness_connect(s, &c), 0);
-    return c;
-}
-
-/* node_stat - one line of the server-wide STATS text, -1 if absent. */
-static long long node_stat(rc_client *c, const char *name)
-{
-    char *text = NULL;
-    RC_CHECK_RC(rc_stats(c, NULL, &text), 0);
-    long long v = rc_harness_stat(text, name);
-    free(text);
-    return v;
-}
-
 /* ns_stat - one line of a namespace's report, -1 if absent. */
 static long long ns_stat(rc_client *c, const char *ns, const char *name)
 {
@@ -72,7 +55,7 @@ static long long ns_stat(rc_client *c, const char *ns, const char *name)
 static int wait_parked(rc_client *c, long long want)
 {
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
-    while (node_stat(c, "parked") != want)
+    while (rc_harness_node_stat(c, "parked") != want)
         if (rc_harness_now_ms() > deadline)
             return -1;
     return 0;
@@ -208,7 +191,7 @@ typedef struct stale_reader {
 static void *stale_reader_main(void *arg)
 {
     stale_reader *sr = arg;
-    rc_client *c = connect_new(&srv);
+    rc_client *c = rc_harness_client(&srv);
     rc_lget_options o = {.wait_ms = 5000}; /* a stale hit must never park */
     pthread_barrier_wait(sr->start);
     for (int i = 0; i < STALE_READS; i++) {
@@ -356,7 +339,7 @@ static void test_late_fill_after_bump(void)
 static void test_wait_timeout_leaves_no_trace(void)
 {
     rc_lease_token t = grab_lease(cli, "wait", "w");
-    rc_client *b = connect_new(&srv);
+    rc_client *b = rc_harness_client(&srv);
     rc_lget_options o = {.wait_ms = 100};
     rc_lease_result r;
     uint64_t t0 = rc_harness_now_ms();
@@ -364,7 +347,7 @@ static void test_wait_timeout_leaves_no_trace(void)
     RC_CHECK(rc_harness_now_ms() - t0 >= 90); /* it did wait (timer granularity aside) */
     RC_CHECK(r.value.data == NULL && r.lease != RC_LGET_LEASE_GRANTED);
     RC_CHECK(rc_client_ok(b));
-    RC_CHECK_EQ_INT(node_stat(cli, "parked"), 0);
+    RC_CHECK_EQ_INT(rc_harness_node_stat(cli, "parked"), 0);
     /* The timed-out reader left nothing behind: the fill still works and wakes nobody. */
     RC_CHECK_RC(fill_str(cli, "wait", "w", &t, "done"), 0);
     RC_CHECK_RC(rc_lget(b, "wait", "w", 1, &o, &r), 0);
@@ -434,7 +417,7 @@ static void test_lease_expiry(void)
     snprintf(lease_ms, sizeof lease_ms, "%d", SHORT_LEASE_MS);
     const char *const args[] = {"--lease-ms", lease_ms, NULL};
     RC_CHECK(rc_harness_start(&s2, args) == 0);
-    rc_client *a = connect_new(&s2), *b = connect_new(&s2);
+    rc_client *a = rc_harness_client(&s2), *b = rc_harness_client(&s2);
 
     rc_lease_token dead = grab_lease(a, "exp", "k"); /* a holder that never fills */
     rc_lease_result r;
@@ -478,7 +461,7 @@ typedef struct refresh_reader {
 static void *refresh_reader_main(void *arg)
 {
     refresh_reader *rr = arg;
-    rc_client *c = connect_new(&srv);
+    rc_client *c = rc_harness_client(&srv);
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
     while (!atomic_load(rr->stop) && rc_harness_now_ms() < deadline) {
         rc_lease_result r;
@@ -554,7 +537,7 @@ static void test_parked_lget_does_not_block_pipeline_raw(void)
     RC_CHECK_EQ_INT(m.opcode, RC_OP_GET);
     RC_CHECK_EQ_INT(m.status, RC_STATUS_OK);
     RC_CHECK_MEM(m.value.ptr, m.value.len, "o", 1);
-    RC_CHECK_EQ_INT(node_stat(cli, "parked"), 1);
+    RC_CHECK_EQ_INT(rc_harness_node_stat(cli, "parked"), 1);
 
     RC_CHECK_RC(fill_str(cli, "pipe-l", "held", &t, "filled"), 0);
     recv_raw(fd, &m, buf, sizeof buf);
@@ -576,10 +559,11 @@ typedef struct batch_filler {
 static void *batch_filler_main(void *arg)
 {
     batch_filler *bf = arg;
-    rc_client *c = connect_new(&srv);
+    rc_client *c = rc_harness_client(&srv);
     uint64_t deadline = rc_harness_now_ms() + DEADLINE_MS;
     while (rc_harness_now_ms() < deadline) {
-        if (node_stat(c, "parked") == 1 && ns_stat(c, "pipe-b2", "hits") > bf->hits_before) {
+        if (rc_harness_node_stat(c, "parked") == 1 &&
+            ns_stat(c, "pipe-b2", "hits") > bf->hits_before) {
             bf->ok = fill_str(c, "pipe-b", "held", &bf->token, "filled") == 0;
             break;
         }
@@ -593,7 +577,7 @@ static void test_parked_lget_in_batch(void)
     batch_filler bf = {.token = grab_lease(cli, "pipe-b", "held")};
     RC_CHECK_RC(rc_set(cli, "pipe-b2", "other", 5, "o", 1, NULL, NULL), 0);
     bf.hits_before = ns_stat(cli, "pipe-b2", "hits");
-    rc_client *c = connect_new(&srv);
+    rc_client *c = rc_harness_client(&srv);
     rc_batch *b = rc_batch_new(c);
     RC_CHECK(b != NULL);
     rc_lget_options wait = {.wait_ms = 30000};
@@ -767,7 +751,7 @@ int main(void)
 {
     const char *const args[] = {"--lease-ms", MAIN_LEASE_MS, NULL};
     RC_CHECK(rc_harness_start(&srv, args) == 0);
-    cli = connect_new(&srv);
+    cli = rc_harness_client(&srv);
     RC_TEST_RUN(test_lget_outcomes);
     RC_TEST_RUN(test_stale_one_lease);
     RC_TEST_RUN(test_late_fill_after_delete);

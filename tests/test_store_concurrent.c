@@ -40,6 +40,29 @@ static void key_of(char *buf, size_t cap, int thread, int i)
     snprintf(buf, cap, "t%d:user:%d", thread, i);
 }
 
+/*
+ * run_workers - run fn on NTHREADS threads against st, started together on
+ * a barrier, join them all and check each reported no failures (a failed
+ * create / join / count fails the test).  Everything lives on this stack
+ * frame, so nothing is left to release.
+ */
+static void run_workers(rc_store *st, void *(*fn)(void *))
+{
+    pthread_barrier_t start;
+    pthread_t threads[NTHREADS];
+    worker workers[NTHREADS];
+    pthread_barrier_init(&start, NULL, NTHREADS);
+    for (int t = 0; t < NTHREADS; t++) {
+        workers[t] = (worker){.st = st, .start = &start, .id = t};
+        RC_CHECK_EQ_INT(pthread_create(&threads[t], NULL, fn, &workers[t]), 0);
+    }
+    for (int t = 0; t < NTHREADS; t++) {
+        RC_CHECK_EQ_INT(pthread_join(threads[t], NULL), 0);
+        RC_CHECK_EQ_INT(workers[t].failures, 0);
+    }
+    pthread_barrier_destroy(&start);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -76,19 +99,7 @@ static void *worker_main(void *arg)
 static void test_concurrent_growth(void)
 {
     rc_store *st = ts_store((size_t)512 << 20, 4, 1024);
-    pthread_barrier_t start;
-    pthread_t threads[NTHREADS];
-    worker workers[NTHREADS];
-    pthread_barrier_init(&start, NULL, NTHREADS);
-    for (int t = 0; t < NTHREADS; t++) {
-        workers[t] = (worker){.st = st, .start = &start, .id = t};
-        RC_CHECK_EQ_INT(pthread_create(&threads[t], NULL, worker_main, &workers[t]), 0);
-    }
-    for (int t = 0; t < NTHREADS; t++) {
-        RC_CHECK_EQ_INT(pthread_join(threads[t], NULL), 0);
-        RC_CHECK_EQ_INT(workers[t].failures, 0);
-    }
-    pthread_barrier_destroy(&start);
+    run_workers(st, worker_main);
 
     char key[48], value[64];
     for (int t = 0; t < NTHREADS; t++) {
@@ -201,19 +212,7 @@ static void test_concurrent_mixed(void)
 {
     const size_t limit = 256u << 10;
     rc_store *st = ts_store(limit, 4, 4096);
-    pthread_barrier_t start;
-    pthread_t threads[NTHREADS];
-    worker workers[NTHREADS];
-    pthread_barrier_init(&start, NULL, NTHREADS);
-    for (int t = 0; t < NTHREADS; t++) {
-        workers[t] = (worker){.st = st, .start = &start, .id = t};
-        RC_CHECK_EQ_INT(pthread_create(&threads[t], NULL, mixed_main, &workers[t]), 0);
-    }
-    for (int t = 0; t < NTHREADS; t++) {
-        RC_CHECK_EQ_INT(pthread_join(threads[t], NULL), 0);
-        RC_CHECK_EQ_INT(workers[t].failures, 0);
-    }
-    pthread_barrier_destroy(&start);
+    run_workers(st, mixed_main);
     rc_store_totals tot = ts_totals(st);
     printf("mixed: %" PRIu64 " entries, %" PRIu64 " bytes used of %" PRIu64 ", %" PRIu64
            " evictions, %" PRIu64 " reclaimed\n",

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE /* memmem */
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -31,41 +30,13 @@
 #include "rc_test.h"
 #include "recache/rc_proto.h"
 
-#define BODY_CAP (256u * 1024u)
+#define BODY_CAP  (256u * 1024u)
+#define MAX_FRAME (1u << 24) /* the header limit frames are read with */
 
 static rc_harness_server srv;
 static uint32_t next_id = 1;
 
 /* ---- raw frames ----------------------------------------------------------------------------- */
-
-static void send_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        RC_CHECK(n > 0);
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-/* Read exactly len bytes: 0, or -1 at EOF / error / timeout first. */
-static int recv_all(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* Encode msg as a request with a fresh id, append it to buf; returns the id. */
 static uint32_t encode_req(rc_msg *msg, uint8_t *buf, size_t cap, size_t *len)
@@ -83,31 +54,15 @@ static uint32_t send_req(int fd, rc_msg *msg)
     uint8_t buf[4096];
     size_t len = 0;
     uint32_t id = encode_req(msg, buf, sizeof buf, &len);
-    send_all(fd, buf, len);
+    rc_harness_send_all(fd, buf, len);
     return id;
-}
-
-/* Receive one frame (response or push) into msg; slices point into body.  0, or -1 at EOF. */
-static int recv_frame(int fd, rc_msg *msg, uint8_t *body)
-{
-    uint8_t head[RC_HEADER_SIZE];
-    uint32_t frame_len;
-    if (recv_all(fd, head, sizeof head) != 0)
-        return -1;
-    RC_CHECK_RC(rc_decode_header(head, sizeof head, 1u << 24, msg, &frame_len), 0);
-    size_t body_len = frame_len - RC_HEADER_SIZE;
-    RC_CHECK(body_len <= BODY_CAP);
-    RC_CHECK(recv_all(fd, body, body_len) == 0);
-    rc_limits lim = rc_limits_wire();
-    RC_CHECK_RC(rc_decode_body(body, body_len, &lim, msg), 0);
-    return 0;
 }
 
 /* The response to request `id`, skipping pushes. */
 static void recv_resp(int fd, uint32_t id, rc_msg *msg, uint8_t *body)
 {
     for (;;) {
-        RC_CHECK(recv_frame(fd, msg, body) == 0);
+        RC_CHECK(rc_harness_recv_frame(fd, msg, body, BODY_CAP, MAX_FRAME) == 0);
         if (msg->hflags & RC_HF_PUSH)
             continue;
         RC_CHECK(msg->hflags & RC_HF_RESPONSE);
@@ -129,7 +84,7 @@ static void call(int fd, rc_msg *msg, uint16_t status)
 static void next_event(int fd, rc_msg *ev, uint8_t *body)
 {
     do {
-        RC_CHECK(recv_frame(fd, ev, body) == 0);
+        RC_CHECK(rc_harness_recv_frame(fd, ev, body, BODY_CAP, MAX_FRAME) == 0);
         RC_CHECK(ev->hflags & RC_HF_PUSH);
         RC_CHECK_EQ_INT(ev->opcode, RC_OP_EVENT);
     } while (ev->kind == RC_EV_HEARTBEAT);
@@ -144,6 +99,21 @@ static int writer(void)
     return fd;
 }
 
+/*
+ * set_one_item_list - encode the one-element list {item} into buf (cap
+ * bytes, owned by the caller; it must outlive m's use) and attach it as
+ * m's list (the tags field, which SUBSCRIBE uses for namespaces).  Fails
+ * the test if it does not encode.
+ */
+static void set_one_item_list(rc_msg *m, const char *item, uint8_t *buf, size_t cap)
+{
+    rc_slice s = rc_slice_str(item);
+    long n = rc_list_encode(&s, 1, buf, cap);
+    RC_CHECK(n > 0);
+    m->tags = (rc_slice){buf, (uint32_t)n};
+    m->ntags = 1;
+}
+
 static void w_set(int fd, const char *ns, const char *key, const char *tag)
 {
     uint8_t tags[300];
@@ -152,13 +122,8 @@ static void w_set(int fd, const char *ns, const char *key, const char *tag)
                 .key = rc_slice_str(key),
                 .value = rc_slice_str("v"),
                 .stale_ms = RC_STALE_DEFAULT};
-    if (tag != NULL) {
-        rc_slice t = rc_slice_str(tag);
-        long n = rc_list_encode(&t, 1, tags, sizeof tags);
-        RC_CHECK(n > 0);
-        m.tags = (rc_slice){tags, (uint32_t)n};
-        m.ntags = 1;
-    }
+    if (tag != NULL)
+        set_one_item_list(&m, tag, tags, sizeof tags);
     call(fd, &m, RC_STATUS_OK);
 }
 
@@ -199,13 +164,8 @@ static uint64_t subscribe_on(int fd, uint64_t seq, uint64_t inst, const char *ns
 {
     uint8_t names[300];
     rc_msg m = {.opcode = RC_OP_SUBSCRIBE, .seq = seq, .instance_id = inst};
-    if (ns != NULL) {
-        rc_slice n = rc_slice_str(ns);
-        long len = rc_list_encode(&n, 1, names, sizeof names);
-        RC_CHECK(len > 0);
-        m.tags = (rc_slice){names, (uint32_t)len};
-        m.ntags = 1;
-    }
+    if (ns != NULL)
+        set_one_item_list(&m, ns, names, sizeof names);
     call(fd, &m, RC_STATUS_OK);
     RC_CHECK(m.instance_id != 0);
     if (inst_out != NULL)
@@ -403,18 +363,19 @@ static void test_heartbeats(void)
     int sub = subscriber(0, 0, NULL, &s, NULL);
     static uint8_t body[BODY_CAP];
     rc_msg ev;
-    RC_CHECK(recv_frame(sub, &ev, body) == 0); /* bounded by the 5 s socket timeout */
+    RC_CHECK(rc_harness_recv_frame(sub, &ev, body, BODY_CAP, MAX_FRAME) ==
+             0); /* bounded by the 5 s socket timeout */
     RC_CHECK_EQ_INT(ev.kind, RC_EV_HEARTBEAT);
     RC_CHECK_EQ_U64(ev.seq, s);
     int w = writer();
     w_set(w, "h", "k", NULL);
     /* Events before the heartbeat that claims them. */
     do {
-        RC_CHECK(recv_frame(sub, &ev, body) == 0);
+        RC_CHECK(rc_harness_recv_frame(sub, &ev, body, BODY_CAP, MAX_FRAME) == 0);
     } while (ev.kind == RC_EV_HEARTBEAT && ev.seq == s);
     RC_CHECK_EQ_INT(ev.kind, RC_EV_KEY);
     RC_CHECK_EQ_U64(ev.seq, s + 1);
-    RC_CHECK(recv_frame(sub, &ev, body) == 0);
+    RC_CHECK(rc_harness_recv_frame(sub, &ev, body, BODY_CAP, MAX_FRAME) == 0);
     RC_CHECK_EQ_INT(ev.kind, RC_EV_HEARTBEAT);
     RC_CHECK_EQ_U64(ev.seq, s + 1);
     RC_CHECK(w_stat(w, "heartbeats_sent") >= 2);
@@ -450,10 +411,10 @@ static void *fan_writer(void *arg)
             RC_CHECK(n > 0);
             len += (size_t)n;
         }
-        send_all(w, buf, len);
+        rc_harness_send_all(w, buf, len);
         for (int i = 0; i < 500; i++) {
             rc_msg resp;
-            RC_CHECK(recv_frame(w, &resp, body) == 0);
+            RC_CHECK(rc_harness_recv_frame(w, &resp, body, BODY_CAP, MAX_FRAME) == 0);
             RC_CHECK_EQ_INT(resp.status, RC_STATUS_OK);
         }
     }
@@ -526,10 +487,10 @@ static void write_batch(int w, int first, int n)
                     .stale_ms = RC_STALE_DEFAULT};
         last = encode_req(&m, buf, sizeof buf, &len);
     }
-    send_all(w, buf, len);
+    rc_harness_send_all(w, buf, len);
     rc_msg resp;
     for (int i = 0; i < n; i++) {
-        RC_CHECK(recv_frame(w, &resp, body) == 0);
+        RC_CHECK(rc_harness_recv_frame(w, &resp, body, BODY_CAP, MAX_FRAME) == 0);
         RC_CHECK_EQ_INT(resp.status, RC_STATUS_OK);
     }
     RC_CHECK_EQ_INT(resp.request_id, last);
@@ -553,7 +514,7 @@ static void test_slow_subscriber_cut_off(void)
     rc_msg ev;
     uint64_t expect = s + 1;
     for (;;) {
-        RC_CHECK(recv_frame(sub, &ev, body) == 0);
+        RC_CHECK(rc_harness_recv_frame(sub, &ev, body, BODY_CAP, MAX_FRAME) == 0);
         if (ev.kind == RC_EV_HEARTBEAT)
             continue;
         if (ev.kind == RC_EV_CLOSING)
