@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rc_alloc.h"
 #include "rc_log.h"
@@ -479,13 +480,14 @@ static void rc__reject(rc_conn *c)
     rc_conn_flush(c);
 }
 
-void rc_conn_accept(rc_worker *w, uv_stream_t *listener)
+void rc_conn_adopt(rc_worker *w, int fd)
 {
     rc_conn *c = rc_xcalloc(1, sizeof(*c));
     c->worker = w;
     int rc = uv_tcp_init(&w->loop, &c->tcp);
     if (rc < 0) {
         rc_log_error("cannot create a connection handle: %s", uv_strerror(rc));
+        close(fd);
         free(c);
         return;
     }
@@ -496,9 +498,10 @@ void rc_conn_accept(rc_worker *w, uv_stream_t *listener)
         w->conns->prev = c;
     w->conns = c;
 
-    rc = uv_accept(listener, (uv_stream_t *)&c->tcp);
+    rc = uv_tcp_open(&c->tcp, fd);
     if (rc < 0) {
-        rc_log_debug("accept failed: %s", uv_strerror(rc));
+        rc_log_debug("cannot adopt an accepted socket: %s", uv_strerror(rc));
+        close(fd);
         rc_conn_close(c);
         return;
     }

@@ -77,12 +77,13 @@ struct rc_conn {
 };
 
 /*
- * rc_conn_accept - accept one connection from listener on worker w and
- * start reading.  Over max-connections the connection is accepted, sent one
- * SERVER_BUSY error frame and closed.  Worker thread only; failures are
- * logged and counted, never fatal.
+ * rc_conn_adopt - take over an accepted, non-blocking socket fd on worker w
+ * and start reading.  Over max-connections the connection is sent one
+ * SERVER_BUSY error frame and closed.  Worker thread only; the fd is owned
+ * (and closed on failure) from the call on; failures are logged and
+ * counted, never fatal.
  */
-void rc_conn_accept(rc_worker *w, uv_stream_t *listener);
+void rc_conn_adopt(rc_worker *w, int fd);
 
 /*
  * rc_conn_reserve - make room for n more bytes of output and return where

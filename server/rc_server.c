@@ -3,16 +3,23 @@
  * rc_server.h for the threading design).
  *
  * Startup is done entirely on the main thread before any worker runs: the
- * listening sockets are created and bound here (the first one decides the
- * real port when port 0 was asked for), and every worker's loop, listener,
- * wakeup handle and drain timer are initialised here too.  A worker thread
+ * listening socket is created and bound here (it decides the real port when
+ * port 0 was asked for), and every worker's loop, wakeup handle and drain
+ * timer are initialised here too.  A worker thread
  * then only runs its loop.  This keeps every startup failure synchronous
  * and reportable, and pthread_create orders the setup before the worker's
  * first use of its loop.
  *
+ * Accepting: the main loop polls the one listening socket, accepts every
+ * pending connection and hands each to the next worker in turn (a task on
+ * that worker's queue), as memcached's dispatcher does.  Round-robin keeps
+ * the workers' connection counts equal; kernel hashing (SO_REUSEPORT)
+ * leaves one worker with noticeably more connections at the connection
+ * counts a cache sees, and its clients with a worse tail latency.
+ *
  * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
- * and posts each worker its stop task.  A stopping worker closes its
- * listener and wakeup handle, runs the tasks already queued (answers to
+ * (the accept poll among them) and posts each worker its stop task.  A
+ * stopping worker closes its wakeup handle, runs the tasks already queued (answers to
  * parked requests among them), sends each subscriber its pending events
  * and a CLOSING event and closes its heartbeat timer (rc_sub.h), answers
  * every request still parked on its connections SHUTTING_DOWN, closes its
@@ -46,7 +53,7 @@
 
 /* Size of each worker's shared read buffer. */
 #define RC__READ_BUF_SIZE (64u * 1024u)
-/* Pending-connection queue length of each listening socket. */
+/* Pending-connection queue length of the listening socket. */
 #define RC__LISTEN_BACKLOG 1024
 /* How long a stopping worker lets connections flush before closing them. */
 #define RC__DRAIN_MS 5000
@@ -127,14 +134,53 @@ static void rc__on_wakeup(uv_async_t *handle)
 
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
 
-static void rc__on_connection(uv_stream_t *listener, int status)
+/* A connection accepted by the main thread, handed to a worker. */
+typedef struct rc__accept_task {
+    rc_task task;
+    int fd;
+} rc__accept_task;
+
+/* The accept task (worker thread): adopt the socket, unless shutdown has begun. */
+static void rc__run_accept(rc_worker *w, rc_task *task)
 {
-    rc_worker *w = listener->data;
+    rc__accept_task *a = (rc__accept_task *)task;
+    if (w->stopping)
+        close(a->fd);
+    else
+        rc_conn_adopt(w, a->fd);
+    free(a);
+}
+
+/* Most connections accepted per poll callback, so one burst cannot starve signals and timers. */
+#define RC__ACCEPT_BURST 64
+
+/* The listening socket is readable (main thread): accept and deal out round-robin. */
+static void rc__on_acceptable(uv_poll_t *handle, int status, int events)
+{
+    rc_server *srv = handle->data;
+    (void)events;
     if (status < 0) {
-        rc_log_warn("worker %u: accept error: %s", w->index, uv_strerror(status));
+        rc_log_warn("accept poll error: %s", uv_strerror(status));
         return;
     }
-    rc_conn_accept(w, listener);
+    for (int i = 0; i < RC__ACCEPT_BURST; i++) {
+        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                rc_log_warn("accept failed: %s", strerror(errno));
+            return;
+        }
+        rc_worker *w = &srv->workers[srv->next_worker++ % srv->nworkers];
+        rc__accept_task *a = rc_xmalloc(sizeof(*a));
+        a->task.run = rc__run_accept;
+        a->fd = fd;
+        if (rc_worker_post(w, &a->task) != 0) {
+            close(fd);
+            free(a);
+        }
+    }
 }
 
 static void rc__close_drain_timer(rc_worker *w)
@@ -174,7 +220,6 @@ static void rc__worker_stop(rc_worker *w, rc_task *task)
     (void)task; /* embedded in the worker; nothing to free */
     w->stopping = true;
     rc_task *pending = rc__take_tasks(w, false);
-    uv_close((uv_handle_t *)&w->listener, NULL);
     uv_close((uv_handle_t *)&w->wakeup, NULL);
     rc__run_tasks(w, pending);
     rc_sub_worker_stop(w); /* subscribers get their events and CLOSING before draining */
@@ -199,12 +244,11 @@ static void rc__worker_main(void *arg)
 }
 
 /*
- * Set up worker w around the bound socket fd.  Returns 0, or a libuv error
- * after logging it.  The fd is owned by the listener once uv_tcp_open
- * succeeded (*fd is then set to -1); otherwise the caller closes it.
- * Handles created before a failure are closed by rc__server_finish.
+ * Set up worker w: its loop, buffers, timers and wakeup handle.  Returns 0,
+ * or a libuv error after logging it.  Handles created before a failure are
+ * closed by rc__server_finish.
  */
-static int rc__worker_init(rc_server *srv, rc_worker *w, int *fd, rc__startup *progress)
+static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
 {
     w->server = srv;
     w->stop_task.run = rc__worker_stop;
@@ -222,23 +266,17 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, int *fd, rc__startup *p
     progress->nready++;
     w->read_buf_size = RC__READ_BUF_SIZE;
     w->read_buf = rc_xmalloc(w->read_buf_size);
-    w->listener.data = w->wakeup.data = w->drain_timer.data = w;
+    w->wakeup.data = w->drain_timer.data = w;
     if ((rc = rc_park_worker_init(w)) != 0 || (rc = rc_sub_worker_init(w)) != 0) {
         rc_log_error("worker %u: cannot create its timers: %s", w->index, uv_strerror(rc));
         return rc;
     }
 
-    if ((rc = uv_tcp_init(&w->loop, &w->listener)) == 0 &&
-        (rc = uv_tcp_open(&w->listener, *fd)) == 0)
-        *fd = -1;
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&w->listener, RC__LISTEN_BACKLOG, rc__on_connection);
-    if (rc == 0)
-        rc = uv_async_init(&w->loop, &w->wakeup, rc__on_wakeup);
+    rc = uv_async_init(&w->loop, &w->wakeup, rc__on_wakeup);
     if (rc == 0)
         rc = uv_timer_init(&w->loop, &w->drain_timer);
     if (rc != 0)
-        rc_log_error("worker %u: cannot listen: %s", w->index, uv_strerror(rc));
+        rc_log_error("worker %u: cannot set up its loop: %s", w->index, uv_strerror(rc));
     return rc;
 }
 
@@ -249,16 +287,16 @@ static socklen_t rc__addr_len(const struct sockaddr_storage *addr)
     return addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-/* One socket bound to srv->addr with SO_REUSEPORT.  Returns the fd or -errno. */
+/* The listening socket, non-blocking, bound to srv->addr.  Returns the fd or -errno. */
 static int rc__bind_socket(const rc_server *srv)
 {
-    int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
     int on = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
-        bind(fd, (const struct sockaddr *)&srv->addr, rc__addr_len(&srv->addr)) != 0) {
+        bind(fd, (const struct sockaddr *)&srv->addr, rc__addr_len(&srv->addr)) != 0 ||
+        listen(fd, RC__LISTEN_BACKLOG) != 0) {
         int err = errno;
         close(fd);
         return -err;
@@ -283,20 +321,13 @@ static int rc__learn_port(rc_server *srv, int fd)
     return 0;
 }
 
-/* Bind one socket per worker (fds[i]); the first one fixes the port.  0 or -errno. */
-static int rc__bind_all(rc_server *srv, int *fds)
+/* Bind and listen (srv->listen_fd), learning the real port.  0 or -errno. */
+static int rc__listen(rc_server *srv)
 {
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        fds[i] = rc__bind_socket(srv);
-        if (fds[i] < 0)
-            return fds[i];
-        if (i == 0) {
-            int rc = rc__learn_port(srv, fds[0]);
-            if (rc != 0)
-                return rc;
-        }
-    }
-    return 0;
+    srv->listen_fd = rc__bind_socket(srv);
+    if (srv->listen_fd < 0)
+        return srv->listen_fd;
+    return rc__learn_port(srv, srv->listen_fd);
 }
 
 /* Parse cfg->bind into srv->addr (with cfg->port) and srv->host. */
@@ -362,7 +393,7 @@ static void rc__on_sweep(uv_timer_t *timer)
 
 static int rc__main_handles_init(rc_server *srv)
 {
-    srv->sigint.data = srv->sigterm.data = srv->sweep_timer.data = srv;
+    srv->sigint.data = srv->sigterm.data = srv->sweep_timer.data = srv->accept_poll.data = srv;
     int rc = uv_signal_init(&srv->loop, &srv->sigint);
     if (rc == 0)
         rc = uv_signal_start(&srv->sigint, rc__on_signal, SIGINT);
@@ -374,8 +405,13 @@ static int rc__main_handles_init(rc_server *srv)
         rc = uv_timer_init(&srv->loop, &srv->sweep_timer);
     if (rc == 0)
         rc = uv_timer_start(&srv->sweep_timer, rc__on_sweep, RC__SWEEP_MS, RC__SWEEP_MS);
+    if (rc == 0)
+        rc = uv_poll_init(&srv->loop, &srv->accept_poll, srv->listen_fd);
+    if (rc == 0)
+        rc = uv_poll_start(&srv->accept_poll, UV_READABLE, rc__on_acceptable);
     if (rc != 0)
-        rc_log_error("cannot set up signal handling: %s", uv_strerror(rc));
+        rc_log_error("cannot set up the main loop's signals, timer and listener: %s",
+                     uv_strerror(rc));
     return rc;
 }
 
@@ -452,6 +488,7 @@ static int rc__server_init(rc_server *srv, const rc_config *cfg, rc__startup *pr
 {
     srv->cfg = cfg;
     srv->start_ns = uv_hrtime();
+    srv->listen_fd = -1;
     int rc = uv_mutex_init(&srv->lost_lock);
     if (rc != 0) {
         rc_log_error("cannot create a mutex: %s", uv_strerror(rc));
@@ -495,25 +532,17 @@ static void rc__print_ready(const rc_server *srv)
 static int rc__server_start(rc_server *srv, rc__startup *progress)
 {
     int status = RC_EXIT_OK;
-    int *fds = rc_xmalloc(srv->nworkers * sizeof(int));
-    for (unsigned i = 0; i < srv->nworkers; i++)
-        fds[i] = -1;
     srv->workers = rc_xcalloc(srv->nworkers, sizeof(rc_worker));
-    int rc = rc__bind_all(srv, fds);
+    int rc = rc__listen(srv);
     if (rc != 0) {
         rc_log_error("cannot listen on %s port %u: %s", srv->host, srv->port, strerror(-rc));
         status = RC_EXIT_FAILURE;
     }
     for (unsigned i = 0; status == RC_EXIT_OK && i < srv->nworkers; i++) {
         srv->workers[i].index = i;
-        if (rc__worker_init(srv, &srv->workers[i], &fds[i], progress) != 0)
+        if (rc__worker_init(srv, &srv->workers[i], progress) != 0)
             status = RC_EXIT_FAILURE;
     }
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        if (fds[i] >= 0)
-            close(fds[i]);
-    }
-    free(fds);
     if (status == RC_EXIT_OK && rc__main_handles_init(srv) != 0)
         status = RC_EXIT_FAILURE;
     for (unsigned i = 0; status == RC_EXIT_OK && i < srv->nworkers; i++) {
@@ -549,6 +578,8 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
             uv_thread_join(&srv->workers[i].thread);
         rc__loop_teardown(&srv->loop, "main");
     }
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd); /* after the accept poll's handle is gone */
     if (progress->lost_ready) {
         rc_park_free_lost(srv); /* no thread can deliver or unpark any more */
         uv_mutex_destroy(&srv->lost_lock);

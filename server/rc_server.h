@@ -116,7 +116,6 @@ struct rc_worker {
     unsigned index;
     uv_loop_t loop;
     uv_thread_t thread;
-    uv_tcp_t listener;      /* this worker's SO_REUSEPORT listening socket */
     uv_async_t wakeup;      /* signalled by rc_worker_post */
     uv_timer_t drain_timer; /* shutdown deadline for flushing connections */
     rc_task stop_task;      /* posted by the main thread on SIGINT/SIGTERM */
@@ -180,6 +179,9 @@ struct rc_server {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     uv_timer_t sweep_timer;
+    uv_poll_t accept_poll; /* readable listen_fd: accept and hand connections out round-robin */
+    int listen_fd;         /* the one listening socket (-1 when none) */
+    unsigned next_worker;  /* the worker that gets the next connection */
     bool stopping;
     struct sockaddr_storage addr; /* resolved bind address with the real port */
     char host[64];                /* bind address as text, without brackets */
