@@ -3,11 +3,12 @@
  * the per-worker state every request handler runs against.
  *
  * Design.  One main thread and N workers.  The main thread owns a small
- * libuv loop for signals and the store's background sweep timer; it never
- * touches a client connection.  Each worker owns one libuv loop, one
- * listening socket (all bound to the same address with SO_REUSEPORT, so the
- * kernel spreads new connections across workers) and every connection it
- * accepted; a connection never migrates.  The store (rc_store.h) is the
+ * libuv loop for signals, the store's background sweep timer and the one
+ * listening socket: it accepts connections and deals them out to the
+ * workers in turn (an accept task on each worker's queue), so connection
+ * counts stay equal; it never reads or writes a client connection.  Each
+ * worker owns one libuv loop and every connection dealt to it; a
+ * connection never migrates.  The store (rc_store.h) is the
  * only structure shared by workers, and it is thread-safe on its own.
  *
  * Cross-thread work.  The only way to make another worker do something is
