@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -89,6 +90,8 @@ struct rb__conn {
     uint32_t *free_slots, nfree;
     uint32_t *fifo, fifo_head, fifo_len; /* peers: slots in send order */
     rb__job *fill_head, *fill_tail;
+    uint32_t pace_index; /* open loop: position in the round robin over all connections */
+    uint64_t paced;      /* open loop: scheduled requests issued so far */
 };
 
 typedef struct rb__shared {
@@ -99,6 +102,9 @@ typedef struct rb__shared {
     rb_oracle oracle;
     uint32_t users, items, depth;
     uint64_t t_measure, t_end; /* ns (uv_hrtime); t_end = UINT64_MAX with --requests */
+    uint64_t t_start;          /* ns; the open-loop schedule starts here (warm-up included) */
+    double pace_step;          /* open loop: ns between consecutive requests overall; 0 = closed */
+    uint32_t pace_conns;       /* open loop: connections in the round robin */
     _Atomic uint64_t budget_used;
     _Atomic uint64_t fill_next;
     _Atomic int over; /* workload finished (budget spent or fill done) */
@@ -113,6 +119,10 @@ struct rb__thread {
     pthread_t tid;
     uv_loop_t loop;
     uv_timer_t tick, ev_bump, ev_tag, ev_key;
+    uv_poll_t pace;      /* open loop: readable when pace_fd expires */
+    int pace_fd;         /* open loop: timerfd on CLOCK_MONOTONIC (uv_hrtime's clock) */
+    bool pacing;         /* pace_fd and pace exist */
+    uint64_t pace_armed; /* absolute ns pace_fd is set to expire at; UINT64_MAX = disarmed */
     rb__conn *conns;
     uint32_t nconns, pending_connects;
     rb__conn *ctl;
@@ -380,8 +390,80 @@ static void rb__send_write(rb__conn *c, rb__slot *s, const rb__job *j)
     rb__send(c, s, &req);
 }
 
-/* Whether this thread may start another workload request now. */
-static bool rb__may_issue(rb__conn *c)
+/* ---- open-loop pacing (--rate) -------------------------------------------------------------- */
+
+/*
+ * Scheduled send time (uv_hrtime ns) of connection c's next paced request.
+ * The run's schedule is one request every pace_step ns dealt round robin over
+ * all connections, so connection i owns requests i, i + N, i + 2N, ...; the
+ * time is computed from the count rather than by adding steps, so it cannot
+ * drift.
+ */
+static uint64_t rb__due(const rb__conn *c)
+{
+    const rb__shared *sh = c->t->sh;
+    double k = (double)c->pace_index + (double)c->paced * (double)sh->pace_conns;
+    return sh->t_start + (uint64_t)(k * sh->pace_step);
+}
+
+/*
+ * Make sure the thread's pace timer expires no later than `when` (absolute
+ * uv_hrtime ns).  A timerfd rather than a uv timer: uv timers tick in whole
+ * milliseconds, and since latency counts from the scheduled time, up to a
+ * millisecond of wake-up slack would swamp the sub-millisecond latencies the
+ * open loop exists to compare.
+ */
+static void rb__pace_arm(rb__thread *t, uint64_t when)
+{
+    if (!t->pacing || when >= t->pace_armed)
+        return;
+    struct itimerspec its = {.it_value = {.tv_sec = (time_t)(when / 1000000000ull),
+                                          .tv_nsec = (long)(when % 1000000000ull)}};
+    if (timerfd_settime(t->pace_fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
+        t->st.errors++; /* cannot happen with a valid fd; the 50 ms tick still pumps */
+        return;
+    }
+    t->pace_armed = when;
+}
+
+/* The pace timer expired: every connection sends what has come due and re-arms the timer. */
+static void rb__pace_fire(uv_poll_t *h, int status, int events)
+{
+    rb__thread *t = h->data;
+    (void)status;
+    (void)events;
+    uint64_t expirations;
+    /* Only clears the readable state; how often it expired does not matter, the schedule is
+     * recomputed from the clock.  EAGAIN (a spurious wake-up) is harmless for the same reason. */
+    ssize_t n = read(t->pace_fd, &expirations, sizeof(expirations));
+    (void)n;
+    t->pace_armed = UINT64_MAX;
+    for (uint32_t i = 0; i < t->nconns; i++)
+        rb__conn_pump(&t->conns[i]);
+}
+
+/*
+ * Whether connection c still owes paced requests that are due: scheduled
+ * inside the run and not sent because its pipeline was full.  The drain
+ * waits for them, so a stall at the end of the window is measured too.
+ */
+static bool rb__backlog(const rb__conn *c)
+{
+    const rb__shared *sh = c->t->sh;
+    if (sh->pace_step <= 0 || c->closed || atomic_load(&sh->over))
+        return false;
+    uint64_t due = rb__due(c);
+    return due < sh->t_end && due <= rb__now();
+}
+
+/*
+ * Whether connection c may start another workload request now.  On true,
+ * *when is the request's nominal send time: its scheduled time in the open
+ * loop (latency counts from there, so time spent queued behind a full
+ * pipeline is not omitted), else now.  A paced request not yet due arms the
+ * pace timer for it instead.
+ */
+static bool rb__may_issue(rb__conn *c, uint64_t *when)
 {
     rb__thread *t = c->t;
     rb__shared *sh = t->sh;
@@ -390,15 +472,33 @@ static bool rb__may_issue(rb__conn *c)
     if (sh->cfg->per_conn_reads && c->reads_sent >= sh->cfg->per_conn_reads)
         return false;
     uint64_t now = rb__now();
-    if (now >= sh->t_end)
+    *when = sh->pace_step > 0 ? rb__due(c) : now;
+    if (*when >= sh->t_end)
         return false;
-    if (sh->o->requests > 0 && now >= sh->t_measure &&
+    if (*when > now) {
+        rb__pace_arm(t, *when);
+        return false;
+    }
+    if (sh->o->requests > 0 && *when >= sh->t_measure &&
         atomic_fetch_add_explicit(&sh->budget_used, 1, memory_order_relaxed) >=
             (uint64_t)sh->o->requests) {
         atomic_store(&sh->over, 1);
         return false;
     }
     return true;
+}
+
+/* Take a slot for a workload request nominally sent at `when` (see rb__may_issue). */
+static rb__slot *rb__take_work(rb__conn *c, rb_op op, uint32_t user, uint64_t when)
+{
+    rb__shared *sh = c->t->sh;
+    rb__slot *s = rb__slot_take(c, op, user);
+    if (sh->pace_step > 0) {
+        s->t_send = s->t_app = when;
+        s->measured = when >= sh->t_measure && when < sh->t_end;
+        c->paced++;
+    }
+    return s;
 }
 
 /* Issue one workload request (read or write) on a free slot. */
@@ -415,18 +515,19 @@ static bool rb__issue_workload(rb__conn *c)
         rb__send_write(c, rb__slot_take(c, RB_OP_SET, (uint32_t)u), NULL);
         return true;
     }
-    if (!rb__may_issue(c))
+    uint64_t when;
+    if (!rb__may_issue(c, &when))
         return false;
     uint32_t user = sh->cfg->fixed_user ? 0 : (uint32_t)rb_zipf_draw(&sh->zipf, &t->rng);
     bool read = sh->cfg->per_conn_reads || rb_rng_below(&t->rng, 100) < (uint64_t)sh->o->read_pct;
     if (!read) {
-        rb__send_write(c, rb__slot_take(c, RB_OP_SET, user), NULL);
+        rb__send_write(c, rb__take_work(c, RB_OP_SET, user, when), NULL);
         return true;
     }
     rb_op op = sh->cfg->mode == RB_MODE_LEASE ? RB_OP_LGET : RB_OP_GET;
     rb_req req = {.op = op, .wait_ms = (uint32_t)sh->o->lease_wait_ms};
     c->reads_sent++;
-    rb__send(c, rb__slot_take(c, op, user), &req);
+    rb__send(c, rb__take_work(c, op, user, when), &req);
     return true;
 }
 
@@ -781,7 +882,8 @@ static bool rb__drained(const rb__thread *t)
     if (t->jobs_live)
         return false;
     for (uint32_t i = 0; i < t->nconns; i++)
-        if (!t->conns[i].closed && (t->conns[i].inflight || t->conns[i].writing))
+        if (!t->conns[i].closed &&
+            (t->conns[i].inflight || t->conns[i].writing || rb__backlog(&t->conns[i])))
             return false;
     return !t->ctl || t->ctl->closed || t->ctl->inflight == 0;
 }
@@ -794,6 +896,8 @@ static void rb__close_all(rb__thread *t)
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
         if (!uv_is_closing(timers[i]))
             uv_close(timers[i], NULL);
+    if (t->pacing && !uv_is_closing((uv_handle_t *)&t->pace))
+        uv_close((uv_handle_t *)&t->pace, NULL);
     for (uint32_t i = 0; i < t->nconns; i++)
         rb__conn_close(&t->conns[i], false);
     if (t->ctl)
@@ -861,6 +965,8 @@ static void *rb__thread_main(void *arg)
     rb__start_event(t, &t->ev_bump, events ? o->bump_every : 0);
     rb__start_event(t, &t->ev_tag, events ? o->tag_every : 0);
     rb__start_event(t, &t->ev_key, events ? o->key_every : 0);
+    if (t->pacing)
+        uv_poll_start(&t->pace, UV_READABLE, rb__pace_fire);
     for (uint32_t i = 0; i < t->nconns; i++)
         rb__conn_pump(&t->conns[i]);
     uv_run(&t->loop, UV_RUN_DEFAULT);
@@ -904,7 +1010,32 @@ static int rb__probe_version(const rb_engine_cfg *cfg, uint64_t *version)
     return rc;
 }
 
-/* Split connections over threads and open them (they connect once the threads run). */
+/*
+ * Open loop: create the thread's pace timer (a timerfd watched by a uv_poll,
+ * so the loop sleeps until the next request is due and never blocks).
+ * 0 or RC_EIO.
+ */
+static int rb__pace_init(rb__thread *t)
+{
+    t->pace_armed = UINT64_MAX;
+    t->pace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (t->pace_fd < 0)
+        return RC_EIO;
+    if (uv_poll_init(&t->loop, &t->pace, t->pace_fd) != 0) {
+        close(t->pace_fd);
+        return RC_EIO;
+    }
+    t->pace.data = t;
+    t->pacing = true;
+    return 0;
+}
+
+/*
+ * Split connections over threads and open them (they connect once the
+ * threads run).  Connection i of thread `index` takes round-robin position
+ * i * threads + index, so each thread's share of an open-loop schedule is
+ * spread evenly over time rather than bunched.
+ */
 static int rb__thread_init(rb__shared *sh, rb__thread *t, int index, uint32_t nconns)
 {
     const rb_opts *o = sh->o;
@@ -920,9 +1051,13 @@ static int rb__thread_init(rb__shared *sh, rb__thread *t, int index, uint32_t nc
     if (!t->scratch || !t->conns || uv_loop_init(&t->loop) != 0)
         return RC_ENOMEM;
     t->nconns = nconns;
-    for (uint32_t i = 0; i < nconns; i++)
+    for (uint32_t i = 0; i < nconns; i++) {
         if (rb__conn_init(t, &t->conns[i], sh->depth, false) != 0)
             return RC_ENOMEM;
+        t->conns[i].pace_index = i * nthreads + (uint32_t)index;
+    }
+    if (sh->pace_step > 0 && rb__pace_init(t) != 0)
+        return RC_EIO;
     bool events = o->bump_every > 0 || o->tag_every > 0 || o->key_every > 0;
     if (index == 0 && events && !sh->cfg->fill_only) {
         t->ctl = calloc(1, sizeof(*t->ctl));
@@ -941,6 +1076,8 @@ static void rb__thread_free(rb__thread *t)
             rb__conn_free(t->ctl);
         uv_loop_close(&t->loop);
     }
+    if (t->pacing)
+        close(t->pace_fd); /* after the loop: its poll handle was closed with the others */
     free(t->ctl);
     free(t->conns);
     free(t->scratch);
@@ -994,6 +1131,11 @@ static int rb__setup(const rb_engine_cfg *cfg, rb__run *r, rb_result *res)
     sh->items = (uint32_t)o->items;
     sh->depth = (uint32_t)o->pipeline;
     sh->t_measure = sh->t_end = UINT64_MAX;
+    /* The fill phase and herds are closed loop by nature: they run until a task is done. */
+    if (o->rate > 0 && !cfg->fill_only && !cfg->per_conn_reads) {
+        sh->pace_step = 1e9 / o->rate;
+        sh->pace_conns = (uint32_t)o->connections;
+    }
     int rc = rb__resolve(o->host, cfg->port, &sh->addr);
     if (rc == 0 && cfg->target == RB_TARGET_RECACHE)
         rc = rb__probe_version(cfg, &res->start_version);
@@ -1043,6 +1185,7 @@ static int rb__execute(rb__run *r, rb_result *res)
     }
     pthread_barrier_wait(&sh->barrier);
     uint64_t t0 = rb__now();
+    sh->t_start = t0;
     double warm = sh->cfg->fill_only ? 0.0 : o->warmup;
     sh->t_measure = t0 + (uint64_t)(warm * 1e9);
     sh->t_end = (sh->cfg->fill_only || o->requests > 0)
@@ -1065,6 +1208,10 @@ static int rb__execute(rb__run *r, rb_result *res)
     res->wall_s = (double)(end - t0) / 1e9;
     if (o->requests > 0 || sh->cfg->fill_only)
         res->measured_s = last > sh->t_measure ? (double)(last - sh->t_measure) / 1e9 : 0.0;
+    else if (sh->pace_step > 0 && last > sh->t_end)
+        /* An open loop that fell behind answers its backlog after the window; counting those
+         * answers over the nominal window would report the configured rate as achieved. */
+        res->measured_s = (double)(last - sh->t_measure) / 1e9;
     else
         res->measured_s = o->duration;
     res->final_bump = atomic_load(&sh->oracle.bump_acked);

@@ -13,6 +13,17 @@
  * never blocks), and then its value is written back as a fill, sent ahead
  * of new workload requests but within the same pipeline limit.
  *
+ * Closed loop (default): a connection sends its next workload request as
+ * soon as it has room in its pipeline, so the server runs at its maximum.
+ * Open loop (--rate R): requests are scheduled every 1/R s, dealt round
+ * robin over all connections; each thread sleeps on a timerfd until its next
+ * request is due.  A request is sent when due and its connection has room
+ * (--pipeline caps requests in flight), otherwise it waits; either way its
+ * latency counts from its scheduled time, so a stalled server is charged for
+ * the requests it kept waiting (no coordinated omission).  Requests
+ * scheduled inside the measured window are measured even if they can only
+ * be sent after it ends; the drain waits for them.
+ *
  * Phases: all connections are opened first and the threads start together
  * (a barrier), so a herd really is simultaneous; then warm-up (load, not
  * counted), then the measured window (--duration seconds or --requests
@@ -53,7 +64,7 @@ typedef struct rb_engine_cfg {
 
 typedef struct rb_result {
     rb_stats *stats;        /* merged over threads (heap; free with rb_result_free) */
-    double measured_s;      /* length of the measured window */
+    double measured_s;      /* measured window; open loop: until the last answer if later */
     double wall_s;          /* whole run including warm-up and drain */
     uint64_t start_version; /* namespace version before the run (recache) */
     uint64_t final_bump;    /* newest bump acknowledged */

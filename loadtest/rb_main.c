@@ -46,6 +46,8 @@ static int rb__validate(rb_opts *o, rb_engine_cfg *cfg)
         o->threads = o->connections;
     if (o->pipeline < 1 || o->pipeline > 1024)
         return rb__usage_error("--pipeline must be 1..1024");
+    if (!(o->rate >= 0) || o->rate > 1e8)
+        return rb__usage_error("--rate must be 0 (closed loop) .. 1e8 requests/s");
     if (o->users < 1 || o->users > 0xFFFFFFFFll || o->items < 0 || o->items > 100000)
         return rb__usage_error("--users must be 1..2^32-1 and --items 0..100000");
     if (o->read_pct < 0 || o->read_pct > 100 || !(o->alpha >= 0))
@@ -185,6 +187,7 @@ static int rb__cmd_herd(rb_opts *o)
     rb_engine_cfg cfg = {.o = o};
     o->connections = o->readers;
     o->pipeline = 1;
+    o->rate = 0; /* each reader sends one read at once: a herd is simultaneous by definition */
     o->read_pct = 100;
     o->users = 1;
     o->warmup = 0;

@@ -22,6 +22,9 @@
     X(INT, threads, "threads", "2", "load threads, each with its own event loop")                  \
     X(INT, connections, "connections", "8", "connections in total, spread over the threads")       \
     X(INT, pipeline, "pipeline", "1", "requests in flight per connection (1..1024)")               \
+    X(DBL, rate, "rate", "0",                                                                      \
+      "open loop: requests/s over all connections, sent on schedule; latency counts from the "     \
+      "scheduled time, --pipeline caps in flight (0 = closed loop)")                               \
     X(DBL, duration, "duration", "5", "measured seconds (ignored when --requests is set)")         \
     X(INT, requests, "requests", "0", "stop after this many measured requests (0 = --duration)")   \
     X(DBL, warmup, "warmup", "1", "seconds of load before measuring starts (not counted)")         \

@@ -26,6 +26,13 @@ double rb_report_ops_per_sec(const rb_report *r)
     return secs > 0 ? (double)rb__ops(r->res->stats) / secs : 0.0;
 }
 
+double rb_report_achieved_rate(const rb_report *r)
+{
+    const rb_stats *s = r->res->stats;
+    double secs = r->res->measured_s;
+    return secs > 0 ? (double)(s->reads + s->writes) / secs : 0.0;
+}
+
 static double rb__ratio(uint64_t a, uint64_t b)
 {
     return b ? (double)a / (double)b : 0.0;
@@ -73,8 +80,16 @@ void rb_report_text(const rb_report *r, FILE *out)
             o->users, o->alpha, o->items, 32 + 8 * o->items, o->read_pct);
     if (r->fill_s > 0)
         fprintf(out, "fill: %lld values in %.2f s\n", o->users, r->fill_s);
-    fprintf(out, "measured: %.2f s; throughput %.0f ops/s (%llu ops)\n\n", secs,
+    fprintf(out, "measured: %.2f s; throughput %.0f ops/s (%llu ops)\n", secs,
             rb_report_ops_per_sec(r), rb__ops(s));
+    if (o->rate > 0)
+        fprintf(out,
+                "pacing: open loop, rate %.0f requests/s configured, %.0f achieved (reads + "
+                "writes); latency from scheduled send time\n\n",
+                o->rate, rb_report_achieved_rate(r));
+    else
+        fprintf(out, "pacing: closed loop (%.0f requests/s achieved, reads + writes)\n\n",
+                rb_report_achieved_rate(r));
     fprintf(out, "%-16s %10s %10s %9s %9s %9s %9s %9s\n", "latency (us)", "count", "ops/s", "p50",
             "p90", "p99", "p99.9", "max");
     for (int i = 0; i < RB_OP_COUNT; i++)
@@ -158,6 +173,11 @@ void rb_report_json(const rb_report *r, FILE *out)
     rb_json_dbl(&j, "wall_seconds", r->res->wall_s);
     rb_json_u64(&j, "ops", rb__ops(s));
     rb_json_dbl(&j, "ops_per_sec", rb_report_ops_per_sec(r));
+    rb_json_open(&j, "pacing", '{');
+    rb_json_bool(&j, "open_loop", r->o->rate > 0);
+    rb_json_dbl(&j, "configured_per_sec", r->o->rate);
+    rb_json_dbl(&j, "achieved_per_sec", rb_report_achieved_rate(r));
+    rb_json_close(&j, '}');
     rb_json_open(&j, "latency_us", '{');
     for (int i = 0; i < RB_OP_COUNT; i++)
         if (s->op[i].count)

@@ -25,8 +25,13 @@ typedef struct rb_report {
 
 /* rb_report_violations - oracle violations (corrupt + wrong user + ghosts). */
 unsigned long long rb_report_violations(const rb_report *r);
-/* rb_report_ops - answered workload requests per measured second. */
+/* rb_report_ops_per_sec - answered requests (reads, writes and fills) per measured second. */
 double rb_report_ops_per_sec(const rb_report *r);
+/*
+ * rb_report_achieved_rate - answered workload requests (reads and writes,
+ * the requests --rate schedules; fills follow misses) per measured second.
+ */
+double rb_report_achieved_rate(const rb_report *r);
 
 void rb_report_text(const rb_report *r, FILE *out);
 void rb_report_json(const rb_report *r, FILE *out);

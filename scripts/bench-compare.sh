@@ -7,22 +7,27 @@
 # runs the same recache-bench workload (plain get/set, 90% reads, Zipf
 # users, 800-byte values) at pipeline depth 1 and 16, RUNS times each, and
 # prints medians and the ratios recache/memcached and recache/redis.
+# Those closed-loop runs put each server at its own maximum, so their p99s
+# are taken at different loads; the same-load rows then run every server
+# open loop at one fixed rate (--rate SAME_RATE, pipeline 1, latency from
+# the scheduled send time), RUNS times, and compare p99 at equal load.
 # Servers run one at a time so they never compete with each other for the
 # two cores; the load generator always shares them.  Everything started is
 # killed on exit; every wait is bounded.
 #
-# Environment: RUNS (3), QUICK=1 (100k users, 2 s runs, 1 run), USERS,
-# DURATION, CONNECTIONS (50), THREADS (2), MEM_MB (2048), BUILD_DIR
-# (build-bench, built if missing), OUT (directory for the JSON reports).
+# Environment: RUNS (3), QUICK=1 (100k users, 2 s runs, 1 run, SAME_RATE
+# 20000), USERS, DURATION, SAME_RATE (100000 requests/s), CONNECTIONS (50),
+# THREADS (2), MEM_MB (2048), BUILD_DIR (build-bench, built if missing), OUT
+# (directory for the JSON reports).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-    RUNS=${RUNS:-1}; USERS=${USERS:-100000}; DURATION=${DURATION:-2}
+    RUNS=${RUNS:-1}; USERS=${USERS:-100000}; DURATION=${DURATION:-2}; SAME_RATE=${SAME_RATE:-20000}
 else
-    RUNS=${RUNS:-3}; USERS=${USERS:-1000000}; DURATION=${DURATION:-5}
+    RUNS=${RUNS:-3}; USERS=${USERS:-1000000}; DURATION=${DURATION:-5}; SAME_RATE=${SAME_RATE:-100000}
 fi
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
@@ -50,10 +55,12 @@ fi
 BENCH=$BUILD_DIR/loadtest/recache-bench
 SERVER=$BUILD_DIR/server/recache-server
 CLI=$BUILD_DIR/clients/recache-cli
-if [ ! -x "$BENCH" ] || [ ! -x "$SERVER" ] || [ ! -x "$CLI" ]; then
+# Always build (a no-op when current): stale binaries would measure old code or
+# lack options this script passes (--rate).
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$BUILD_DIR" -j2 --target recache-server recache-bench recache-cli >/dev/null
 fi
+cmake --build "$BUILD_DIR" -j2 --target recache-server recache-bench recache-cli >/dev/null
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -110,7 +117,7 @@ json_field() { # file python-expression-on-j
 COMMON=(--users "$USERS" --items "$ITEMS" --read-pct 90 --mode plain
         --connections "$CONNECTIONS" --threads 2 --duration "$DURATION" --warmup 1)
 
-declare -A OPS P99 RSSE
+declare -A OPS P99 RSSE RATE_OPS RATE_P99
 for target in recache memcached redis; do
     port=$(free_port)
     pid=$(start_server "$target" "$port")
@@ -135,6 +142,17 @@ for target in recache memcached redis; do
             P99[$target,$depth]+="$p99 "
         done
     done
+    # Same load for every server: open loop at SAME_RATE, so p99s are comparable.
+    for run in $(seq "$RUNS"); do
+        f="$OUT/$target-rate$SAME_RATE-r$run.json"
+        timeout 300 "$BENCH" --target "$target" --port "$port" "${COMMON[@]}" \
+            --pipeline 1 --rate "$SAME_RATE" --seed "$run" --json "$f" >"${f%.json}.txt"
+        ops=$(json_field "$f" 'round(j["pacing"]["achieved_per_sec"])')
+        p99=$(json_field "$f" 'j["latency_us"]["get"]["p99"]')
+        echo "   rate $SAME_RATE/s run $run: $ops requests/s achieved, get p99 $p99 us" >&2
+        RATE_OPS[$target]+="$ops "
+        RATE_P99[$target]+="$p99 "
+    done
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
@@ -144,16 +162,23 @@ ratio() { python3 -c "print('%.2f' % ($1 / $2) if $2 else 'n/a')"; }
 
 echo
 echo "bench-compare: $USERS users, 800-byte values, 90% reads, $CONNECTIONS connections," \
-     "$THREADS server threads, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs (medians); JSON in $OUT"
-printf '%-22s %14s %14s %14s %10s %10s\n' metric recache memcached redis rc/mc rc/redis
+     "$THREADS server threads, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs (medians);" \
+     "same-load rows open loop at $SAME_RATE requests/s, pipeline 1; JSON in $OUT"
+printf '%-26s %14s %14s %14s %10s %10s\n' metric recache memcached redis rc/mc rc/redis
 for depth in 1 16; do
     r=$(median "${OPS[recache,$depth]}"); m=$(median "${OPS[memcached,$depth]}"); d=$(median "${OPS[redis,$depth]}")
-    printf '%-22s %14.0f %14.0f %14.0f %10s %10s\n' "ops/s pipeline $depth" "$r" "$m" "$d" \
+    printf '%-26s %14.0f %14.0f %14.0f %10s %10s\n' "ops/s pipeline $depth" "$r" "$m" "$d" \
         "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
     r=$(median "${P99[recache,$depth]}"); m=$(median "${P99[memcached,$depth]}"); d=$(median "${P99[redis,$depth]}")
-    printf '%-22s %14.1f %14.1f %14.1f %10s %10s\n' "get p99 us pipeline $depth" "$r" "$m" "$d" \
+    printf '%-26s %14.1f %14.1f %14.1f %10s %10s\n' "get p99 us pipeline $depth" "$r" "$m" "$d" \
         "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
 done
-printf '%-22s %14s %14s %14s %10s %10s\n' "RSS bytes/entry" "${RSSE[recache]}" \
+r=$(median "${RATE_OPS[recache]}"); m=$(median "${RATE_OPS[memcached]}"); d=$(median "${RATE_OPS[redis]}")
+printf '%-26s %14.0f %14.0f %14.0f %10s %10s\n' "achieved ops/s @ $SAME_RATE/s" "$r" "$m" "$d" \
+    "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+r=$(median "${RATE_P99[recache]}"); m=$(median "${RATE_P99[memcached]}"); d=$(median "${RATE_P99[redis]}")
+printf '%-26s %14.1f %14.1f %14.1f %10s %10s\n' "get p99 us @ $SAME_RATE/s" "$r" "$m" "$d" \
+    "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+printf '%-26s %14s %14s %14s %10s %10s\n' "RSS bytes/entry" "${RSSE[recache]}" \
     "${RSSE[memcached]}" "${RSSE[redis]}" "$(ratio "${RSSE[recache]}" "${RSSE[memcached]}")" \
     "$(ratio "${RSSE[recache]}" "${RSSE[redis]}")"

@@ -6,7 +6,9 @@
  * schedule, with the oracle on; the run must exit 0 and its JSON report
  * must show completed requests and no violation.  Then a small herd: in
  * lease mode, concurrent readers of one missing key must cause exactly one
- * origin call.  The binary comes from $RECACHE_BENCH.
+ * origin call.  Then an open-loop run (--rate): the achieved rate must be
+ * within 15% of the configured one, again with no violation.  The binary
+ * comes from $RECACHE_BENCH.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -119,6 +121,36 @@ static void test_short_run(const rc_harness_server *srv)
     unlink(json);
 }
 
+/* An open-loop run at a rate far below the server's capacity must achieve that rate. */
+static void test_paced_run(const rc_harness_server *srv)
+{
+    char json[128];
+    temp_path(json, sizeof(json), "rate");
+    const char *args[] = {"--rate",    "2000", "--duration", "2",  "--warmup",      "0.5",
+                          "--users",   "5000", "--items",    "20", "--connections", "4",
+                          "--threads", "2",    "--pipeline", "2",  "--key-every",   "100",
+                          "--json",    json,   NULL};
+    RC_CHECK_EQ_INT(run_bench(srv, args), 0);
+    char *text = slurp(json);
+    const char *pacing = strstr(text, "\"pacing\":");
+    RC_CHECK(pacing != NULL);
+    RC_CHECK(strstr(pacing, "\"open_loop\":true") != NULL);
+    RC_CHECK_EQ_INT(json_num(pacing, "configured_per_sec"), 2000);
+    long long achieved = json_num(pacing, "achieved_per_sec");
+    fprintf(stderr, "   achieved %lld requests/s of 2000\n", achieved);
+    RC_CHECK(achieved >= 1700 && achieved <= 2300);
+    RC_CHECK(strstr(text, "\"rate\":2000") != NULL); /* the configuration records it too */
+    RC_CHECK(strstr(text, "\"pass\":true") != NULL);
+    const char *oracle = strstr(text, "\"oracle\":");
+    RC_CHECK(oracle != NULL);
+    RC_CHECK(json_num(oracle, "checked") > 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "wrong_user"), 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "ghosts"), 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "corrupt"), 0);
+    free(text);
+    unlink(json);
+}
+
 static void test_herd(const rc_harness_server *srv)
 {
     char json[128];
@@ -144,6 +176,8 @@ int main(void)
     RC_CHECK_EQ_INT(rc_harness_start(&srv, NULL), 0);
     fprintf(stderr, "-- test_short_run\n");
     test_short_run(&srv);
+    fprintf(stderr, "-- test_paced_run\n");
+    test_paced_run(&srv);
     fprintf(stderr, "-- test_herd\n");
     test_herd(&srv);
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
