@@ -68,9 +68,10 @@
     X(WAIT_TIMEOUTS, "wait_timeouts", "parked reads whose deadline passed")                        \
     X(WAITS_ABANDONED, "waits_abandoned", "parked reads whose connection closed")                  \
     X(FILLS_ACCEPTED, "fills_accepted", "lease fills stored")                                      \
-    X(FILLS_REJECTED_LEASE, "fills_rejected_lease", "fills whose lease was gone or replaced")       \
+    X(FILLS_REJECTED_LEASE, "fills_rejected_lease", "fills whose lease was gone or replaced")      \
     X(FILLS_REJECTED_BUMP, "fills_rejected_bump", "fills after a namespace bump")                  \
-    X(FILLS_REJECTED_TAG, "fills_rejected_tag", "fills carrying a tag invalidated since the grant") \
+    X(FILLS_REJECTED_TAG, "fills_rejected_tag",                                                    \
+      "fills carrying a tag invalidated since the grant")                                          \
     X(ENTRIES, "entries", "entries held, tombstones included (gauge)")                             \
     X(BYTES, "bytes", "bytes charged for those entries (gauge)")
 

@@ -103,7 +103,7 @@ typedef struct rc_store_write {
     uint64_t entry_version; /* stamped on the entry; compared by RC_COND_IF_NEWER */
     uint64_t cas_version;   /* RC_COND_CAS: expected stored version */
     rc_slice tags;          /* rc_proto list encoding (u8 len + bytes) x ntags */
-    const uint8_t *token;   /* lease token (RC_TOKEN_SIZE bytes) for a lease fill; NULL = plain set */
+    const uint8_t *token; /* lease token (RC_TOKEN_SIZE bytes) for a lease fill; NULL = plain set */
 } rc_store_write;
 
 typedef struct rc_store_write_result {
@@ -174,8 +174,8 @@ int rc_store_touch(rc_store *st, const rc_store_key *key, uint32_t ttl_ms, uint6
                    uint64_t *ns_version);
 
 /*
- * rc_store_invalidate_key - cancels the key's lease like delete, then: hard (like delete, but a tombstone is kept
- * whenever the entry is versioned) or soft (the entry loses freshness and is
+ * rc_store_invalidate_key - cancels the key's lease like delete, then: hard (like delete, but a
+ * tombstone is kept whenever the entry is versioned) or soft (the entry loses freshness and is
  * served stale until its lifetime ends).  0 or RC_EMISS.
  */
 int rc_store_invalidate_key(rc_store *st, const rc_store_key *key, uint8_t mode, uint64_t now_ms,
@@ -213,7 +213,8 @@ long rc_store_ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t
 /* rc_store_stats_text - global store statistics, same format; returns length written. */
 long rc_store_stats_text(rc_store *st, char *buf, size_t cap);
 
-/* rc_store_flush - drop every entry and lease (parked readers woken CANCELLED); namespace versions stay. */
+/* rc_store_flush - drop every entry and lease (parked readers woken CANCELLED); namespace versions
+ * stay. */
 void rc_store_flush(rc_store *st, rc_lease_waiter **woken);
 
 /*
@@ -240,23 +241,23 @@ size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_wai
 
 /* Outcome of a lease read. */
 enum rc_lget_outcome {
-    RC_LGET_HIT = 0,          /* value served (fresh or stale); lease says whether this reader refreshes */
+    RC_LGET_HIT = 0, /* value served (fresh or stale); lease says whether this reader refreshes */
     RC_LGET_MISS_GRANTED = 1, /* miss; this reader holds the new lease (token) */
     RC_LGET_MISS_HELD = 2,    /* miss; another reader holds the lease and this one may not wait */
     RC_LGET_PARKED = 3,       /* miss; the waiter was linked to the lease and will be woken */
 };
 
 typedef struct rc_store_lease_opts {
-    uint32_t lease_ms;          /* lifetime of a lease granted by this call (>= 1) */
-    uint32_t max_waiters_key;   /* parked readers allowed per key */
-    rc_lease_waiter *waiter;    /* caller-owned; parked when the read must wait; NULL = never park */
+    uint32_t lease_ms;        /* lifetime of a lease granted by this call (>= 1) */
+    uint32_t max_waiters_key; /* parked readers allowed per key */
+    rc_lease_waiter *waiter;  /* caller-owned; parked when the read must wait; NULL = never park */
 } rc_store_lease_opts;
 
 typedef struct rc_store_lease_read {
-    rc_store_read read;            /* as for rc_store_get (value through the sink on a hit) */
-    uint8_t outcome;               /* enum rc_lget_outcome */
-    uint8_t lease;                 /* RC_LEASE_NONE / RC_LEASE_GRANTED / RC_LEASE_HELD */
-    uint8_t token[RC_TOKEN_SIZE];  /* valid when lease == RC_LEASE_GRANTED */
+    rc_store_read read;           /* as for rc_store_get (value through the sink on a hit) */
+    uint8_t outcome;              /* enum rc_lget_outcome */
+    uint8_t lease;                /* RC_LEASE_NONE / RC_LEASE_GRANTED / RC_LEASE_HELD */
+    uint8_t token[RC_TOKEN_SIZE]; /* valid when lease == RC_LEASE_GRANTED */
 } rc_store_lease_read;
 
 /*

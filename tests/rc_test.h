@@ -18,7 +18,7 @@
 #define RC_CHECK(expr)                                                                             \
     do {                                                                                           \
         if (!(expr)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);              \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);               \
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)

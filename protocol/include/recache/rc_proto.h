@@ -90,7 +90,7 @@ enum rc_cond {
     RC_COND_NONE = 0,      /* always store */
     RC_COND_IF_ABSENT = 1, /* store only if no live entry exists: else EXISTS */
     RC_COND_IF_NEWER = 2,  /* store only if stored entry version < entry_version: else NOT_NEWER */
-    RC_COND_CAS = 3,       /* store only if stored entry version == cas_version: else CAS_MISMATCH */
+    RC_COND_CAS = 3, /* store only if stored entry version == cas_version: else CAS_MISMATCH */
 };
 
 /* Invalidation modes (rc_msg.mode for INVALIDATE_TAG / INVALIDATE_KEY / key events). */
@@ -134,12 +134,12 @@ typedef struct rc_slice {
  * limits; rc_limits_wire() gives the widest values the format allows.
  */
 typedef struct rc_limits {
-    uint32_t max_frame;   /* header + body, bytes */
-    uint32_t max_value;   /* value field, bytes */
-    uint16_t max_key;     /* key bytes (>= 1) */
-    uint8_t max_ns;       /* namespace name bytes (>= 1) */
-    uint8_t max_tags;     /* tags (or names) in a list field */
-    uint8_t max_tag_len;  /* bytes per tag (>= 1) */
+    uint32_t max_frame;  /* header + body, bytes */
+    uint32_t max_value;  /* value field, bytes */
+    uint16_t max_key;    /* key bytes (>= 1) */
+    uint8_t max_ns;      /* namespace name bytes (>= 1) */
+    uint8_t max_tags;    /* tags (or names) in a list field */
+    uint8_t max_tag_len; /* bytes per tag (>= 1) */
 } rc_limits;
 
 /*
@@ -170,19 +170,20 @@ typedef struct rc_msg {
     uint16_t max_key;
     uint8_t max_tags;
     uint8_t max_tag_len;
-    uint8_t cond;  /* enum rc_cond */
-    uint8_t mode;  /* enum rc_inval_mode */
-    uint8_t state; /* enum rc_entry_state */
-    uint8_t lease; /* enum rc_lease_state */
-    uint8_t kind;  /* enum rc_event_kind */
-    uint8_t ntags; /* number of strings in tags */
+    uint8_t cond;                 /* enum rc_cond */
+    uint8_t mode;                 /* enum rc_inval_mode */
+    uint8_t state;                /* enum rc_entry_state */
+    uint8_t lease;                /* enum rc_lease_state */
+    uint8_t kind;                 /* enum rc_event_kind */
+    uint8_t ntags;                /* number of strings in tags */
     uint8_t token[RC_TOKEN_SIZE]; /* lease token; all zero = none */
 
     /* variable-length fields (views) */
-    rc_slice ns;    /* namespace name */
-    rc_slice key;   /* key bytes (binary-safe) */
-    rc_slice tag;   /* single tag (INVALIDATE_TAG, EVENT) */
-    rc_slice tags;  /* encoded string list: ntags x (u8 len, bytes); SET tags, SUBSCRIBE namespaces */
+    rc_slice ns;  /* namespace name */
+    rc_slice key; /* key bytes (binary-safe) */
+    rc_slice tag; /* single tag (INVALIDATE_TAG, EVENT) */
+    rc_slice
+        tags; /* encoded string list: ntags x (u8 len, bytes); SET tags, SUBSCRIBE namespaces */
     rc_slice text;  /* short text: HELLO names, error messages, EVENT reasons */
     rc_slice value; /* value or long text (STATS, NS_INFO, NS_CONFIG); always last on the wire */
 } rc_msg;
@@ -226,8 +227,7 @@ int rc_decode_body(const uint8_t *body, size_t len, const rc_limits *lim, rc_msg
  * an error as above; for body errors *consumed is still the frame length so
  * the caller can skip it.
  */
-int rc_decode(const uint8_t *buf, size_t len, const rc_limits *lim, rc_msg *msg,
-              size_t *consumed);
+int rc_decode(const uint8_t *buf, size_t len, const rc_limits *lim, rc_msg *msg, size_t *consumed);
 
 /*
  * rc_encoded_size - total frame size for msg (header + body), or a negative
@@ -256,7 +256,8 @@ typedef struct rc_list_iter {
 } rc_list_iter;
 
 void rc_list_iter_init(rc_list_iter *it, rc_slice list);
-/* Next string into *out; false at the end (or on malformed input, which a decoded msg never has). */
+/* Next string into *out; false at the end (or on malformed input, which a decoded msg never has).
+ */
 bool rc_list_next(rc_list_iter *it, rc_slice *out);
 
 /*
