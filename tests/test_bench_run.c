@@ -74,6 +74,18 @@ static void temp_path(char *buf, size_t cap, const char *tag)
     snprintf(buf, cap, "/tmp/test_bench_%s_%ld.json", tag, (long)getpid());
 }
 
+/* The run passed and its oracle checked responses and found no violation of any kind. */
+static void check_oracle_clean(const char *text)
+{
+    RC_CHECK(strstr(text, "\"pass\":true") != NULL);
+    const char *oracle = strstr(text, "\"oracle\":");
+    RC_CHECK(oracle != NULL);
+    RC_CHECK(json_num(oracle, "checked") > 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "wrong_user"), 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "ghosts"), 0);
+    RC_CHECK_EQ_INT(json_num(oracle, "corrupt"), 0);
+}
+
 static void test_short_run(const rc_harness_server *srv)
 {
     char json[128];
@@ -108,13 +120,7 @@ static void test_short_run(const rc_harness_server *srv)
     RC_CHECK_EQ_INT(run_bench(srv, args), 0);
     char *text = slurp(json);
     RC_CHECK(json_num(text, "ops") > 0);
-    RC_CHECK(strstr(text, "\"pass\":true") != NULL);
-    const char *oracle = strstr(text, "\"oracle\":");
-    RC_CHECK(oracle != NULL);
-    RC_CHECK(json_num(oracle, "checked") > 0);
-    RC_CHECK_EQ_INT(json_num(oracle, "wrong_user"), 0);
-    RC_CHECK_EQ_INT(json_num(oracle, "ghosts"), 0);
-    RC_CHECK_EQ_INT(json_num(oracle, "corrupt"), 0);
+    check_oracle_clean(text);
     RC_CHECK(json_num(text, "bumps") > 0);
     RC_CHECK(strstr(text, "\"p99\":") != NULL);
     free(text);
@@ -140,13 +146,7 @@ static void test_paced_run(const rc_harness_server *srv)
     fprintf(stderr, "   achieved %lld requests/s of 2000\n", achieved);
     RC_CHECK(achieved >= 1700 && achieved <= 2300);
     RC_CHECK(strstr(text, "\"rate\":2000") != NULL); /* the configuration records it too */
-    RC_CHECK(strstr(text, "\"pass\":true") != NULL);
-    const char *oracle = strstr(text, "\"oracle\":");
-    RC_CHECK(oracle != NULL);
-    RC_CHECK(json_num(oracle, "checked") > 0);
-    RC_CHECK_EQ_INT(json_num(oracle, "wrong_user"), 0);
-    RC_CHECK_EQ_INT(json_num(oracle, "ghosts"), 0);
-    RC_CHECK_EQ_INT(json_num(oracle, "corrupt"), 0);
+    check_oracle_clean(text);
     free(text);
     unlink(json);
 }
