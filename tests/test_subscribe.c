@@ -470,8 +470,11 @@ static int small_subscriber(uint64_t *resp_seq)
     return fd;
 }
 
-/* Pipeline `n` SETs with 200-byte keys starting at index `first`, then read their responses. */
-static void write_batch(int w, int first, int n)
+/*
+ * Pipeline `n` SETs with keys of key_width digits (at most 200) starting at
+ * index `first`, in one write, then read their responses.
+ */
+static void write_batch(int w, int first, int n, int key_width)
 {
     static uint8_t buf[1u << 20];
     static uint8_t body[BODY_CAP];
@@ -479,7 +482,7 @@ static void write_batch(int w, int first, int n)
     size_t len = 0;
     uint32_t last = 0;
     for (int i = 0; i < n; i++) {
-        snprintf(key, sizeof key, "%0200d", first + i);
+        snprintf(key, sizeof key, "%0*d", key_width, first + i);
         rc_msg m = {.opcode = RC_OP_SET,
                     .ns = rc_slice_str("slow"),
                     .key = rc_slice_str(key),
@@ -506,7 +509,7 @@ static void test_slow_subscriber_cut_off(void)
     int written = 0;
     while (w_stat(w, "slow_subscriber_disconnects") < 1) {
         RC_CHECK(written < 400000); /* 64 KiB plus socket buffers is far less than this */
-        write_batch(w, written, 1000);
+        write_batch(w, written, 1000, 200);
         written += 1000;
     }
     /* Drain the subscriber: events in order, then CLOSING with the reason, then EOF. */
@@ -541,6 +544,39 @@ static void test_slow_subscriber_cut_off(void)
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
 }
 
+/*
+ * A subscriber whose position the ring overwrote before its worker could
+ * copy anything is cut off with "fell behind the event ring".  Connections
+ * are dealt to the two workers in turn, so the subscriber (1st connection)
+ * and the writer (3rd) share worker 0: while that worker handles the
+ * writer's pipelined burst, hundreds of events are published with a ring
+ * of 16 before it can run its fan-out, deterministically.
+ */
+static void test_fell_behind_ring_cut_off(void)
+{
+    const char *args[] = {"--event-ring", "16", NULL};
+    RC_CHECK(rc_harness_start(&srv, args) == 0);
+    uint64_t s;
+    int sub = subscriber(0, 0, NULL, &s, NULL); /* worker 0 */
+    int other = writer();                       /* worker 1 */
+    int w = writer();                           /* worker 0 */
+    write_batch(w, 0, 1000, 8);
+    static uint8_t body[BODY_CAP];
+    rc_msg ev;
+    do {
+        RC_CHECK(rc_harness_recv_frame(sub, &ev, body, BODY_CAP, MAX_FRAME) == 0);
+    } while (ev.kind == RC_EV_HEARTBEAT || ev.kind == RC_EV_KEY);
+    RC_CHECK_EQ_INT(ev.kind, RC_EV_CLOSING);
+    RC_CHECK(memmem(ev.text.ptr, ev.text.len, "fell behind", 11) != NULL);
+    uint8_t b;
+    RC_CHECK(read(sub, &b, 1) == 0);
+    RC_CHECK_EQ_INT(w_stat(w, "slow_subscriber_disconnects"), 1);
+    close(sub);
+    close(other);
+    close(w);
+    RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
+}
+
 int main(void)
 {
     RC_CHECK(rc_harness_start(&srv, NULL) == 0);
@@ -552,5 +588,6 @@ int main(void)
     RC_TEST_RUN(test_heartbeats);
     RC_TEST_RUN(test_fan_out_across_workers);
     RC_TEST_RUN(test_slow_subscriber_cut_off);
+    RC_TEST_RUN(test_fell_behind_ring_cut_off);
     return 0;
 }
