@@ -164,21 +164,24 @@ echo
 echo "bench-compare: $USERS users, 800-byte values, 90% reads, $CONNECTIONS connections," \
      "$THREADS server threads, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs (medians);" \
      "same-load rows open loop at $SAME_RATE requests/s, pipeline 1; JSON in $OUT"
+# row LABEL FORMAT RECACHE_VALUES MEMCACHED_VALUES REDIS_VALUES: medians of each and the two ratios.
+row() {
+    local r m d
+    r=$(median "$3"); m=$(median "$4"); d=$(median "$5")
+    printf "%-26s $2 $2 $2 %10s %10s\n" "$1" "$r" "$m" "$d" "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+}
+
 printf '%-26s %14s %14s %14s %10s %10s\n' metric recache memcached redis rc/mc rc/redis
 for depth in 1 16; do
-    r=$(median "${OPS[recache,$depth]}"); m=$(median "${OPS[memcached,$depth]}"); d=$(median "${OPS[redis,$depth]}")
-    printf '%-26s %14.0f %14.0f %14.0f %10s %10s\n' "ops/s pipeline $depth" "$r" "$m" "$d" \
-        "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
-    r=$(median "${P99[recache,$depth]}"); m=$(median "${P99[memcached,$depth]}"); d=$(median "${P99[redis,$depth]}")
-    printf '%-26s %14.1f %14.1f %14.1f %10s %10s\n' "get p99 us pipeline $depth" "$r" "$m" "$d" \
-        "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+    row "ops/s pipeline $depth" '%14.0f' \
+        "${OPS[recache,$depth]}" "${OPS[memcached,$depth]}" "${OPS[redis,$depth]}"
+    row "get p99 us pipeline $depth" '%14.1f' \
+        "${P99[recache,$depth]}" "${P99[memcached,$depth]}" "${P99[redis,$depth]}"
 done
-r=$(median "${RATE_OPS[recache]}"); m=$(median "${RATE_OPS[memcached]}"); d=$(median "${RATE_OPS[redis]}")
-printf '%-26s %14.0f %14.0f %14.0f %10s %10s\n' "achieved ops/s @ $SAME_RATE/s" "$r" "$m" "$d" \
-    "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
-r=$(median "${RATE_P99[recache]}"); m=$(median "${RATE_P99[memcached]}"); d=$(median "${RATE_P99[redis]}")
-printf '%-26s %14.1f %14.1f %14.1f %10s %10s\n' "get p99 us @ $SAME_RATE/s" "$r" "$m" "$d" \
-    "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+row "achieved ops/s @ $SAME_RATE/s" '%14.0f' \
+    "${RATE_OPS[recache]}" "${RATE_OPS[memcached]}" "${RATE_OPS[redis]}"
+row "get p99 us @ $SAME_RATE/s" '%14.1f' \
+    "${RATE_P99[recache]}" "${RATE_P99[memcached]}" "${RATE_P99[redis]}"
 printf '%-26s %14s %14s %14s %10s %10s\n' "RSS bytes/entry" "${RSSE[recache]}" \
     "${RSSE[memcached]}" "${RSSE[redis]}" "$(ratio "${RSSE[recache]}" "${RSSE[memcached]}")" \
     "$(ratio "${RSSE[recache]}" "${RSSE[redis]}")"
