@@ -87,6 +87,7 @@ static void event_msg(const rc_events *ev, uint64_t seq, const rc_event *e, rc_m
     m->ns = e->ns;
     m->key = e->key;
     m->tag = e->tag;
+    m->text = e->text;
 }
 
 uint64_t rc_events_publish(rc_events *ev, const rc_event *e)

@@ -45,6 +45,7 @@ typedef struct rc_event {
     rc_slice ns;
     rc_slice key;
     rc_slice tag;
+    rc_slice text; /* KEY: the cause ("set", "delete", "invalidate", "touch"); else empty */
 } rc_event;
 
 /* rc_events_create - a ring remembering the last `capacity` events (>= 1). Aborts on OOM. */

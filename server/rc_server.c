@@ -49,6 +49,7 @@
 #include "rc_conn.h"
 #include "rc_log.h"
 #include "rc_park.h"
+#include "rc_service.h"
 #include "rc_sub.h"
 
 /* Size of each worker's shared read buffer. */
@@ -384,9 +385,8 @@ static void rc__on_signal(uv_signal_t *handle, int signum)
 static void rc__on_sweep(uv_timer_t *timer)
 {
     rc_server *srv = timer->data;
-    rc_lease_waiter *woken = NULL;
-    size_t freed = rc_store_sweep(srv->store, uv_now(&srv->loop), RC__SWEEP_BUDGET, &woken);
-    rc_park_deliver(NULL, woken, NULL); /* the main thread owns no connection: all queued */
+    /* The main thread owns no connection: every promoted reader is queued to its worker. */
+    size_t freed = rc_svc_sweep(srv, NULL, uv_now(&srv->loop), RC__SWEEP_BUDGET);
     if (freed > 0)
         rc_log_debug("sweep reclaimed %zu entries", freed);
 }
@@ -448,7 +448,7 @@ static int rc__store_init(rc_server *srv)
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
         .max_key = (uint16_t)cfg->max_key,
         .max_waiters = (uint32_t)cfg->max_waiters,
-        .on_version = rc_sub_on_version, /* namespace versions moving become BUMP events */
+        .on_version = rc_svc_on_version, /* namespace versions moving become BUMP events */
         .hook_ctx = srv,
     };
     uint64_t random[3];
@@ -472,7 +472,7 @@ static int rc__store_init(rc_server *srv)
     for (size_t i = 0; i < cfg->nnamespaces; i++) {
         const rc_config_ns *ns = &cfg->namespaces[i];
         char err[256] = "";
-        rc = rc_store_ns_configure(srv->store, rc_slice_str(ns->name), rc_slice_str(ns->settings),
+        rc = rc_svc_ns_configure(srv, rc_slice_str(ns->name), rc_slice_str(ns->settings),
                                    err, sizeof(err));
         if (rc != 0) {
             rc_log_error("config line %u: namespace %s: %s", ns->line, ns->name,

@@ -83,6 +83,7 @@
 #define RC__INITIAL_SLOTS   16u /* initial buckets per table and ring slots per shard */
 #define RC__MIGRATE_BUCKETS 4u  /* non-empty buckets migrated per operation */
 #define RC__MIGRATE_VISITS  64u /* bucket visits per migration step, empty or not */
+#define RC__RECLAIM_STEP    64u /* ring slots a reclaim pass visits per eviction */
 #define RC__MMAP_THRESHOLD  (128u * 1024u)
 #define RC__STRUCTURE_SHARE (2u * sizeof(void *)) /* ring + bucket bytes per entry, nominal */
 
@@ -170,13 +171,17 @@ typedef struct rc__shard {
     size_t rehash_pos;   /* next bucket of tables[0] to migrate */
     bool rehashing;
     rc__ring ring;
-    uint32_t sweep_pos; /* ring slot where rc_store_sweep resumes */
-    uint32_t stripe;    /* namespace counter stripe (immutable) */
-    size_t budget;      /* immutable */
-    size_t used;        /* all bytes charged to this shard */
-    size_t structure;   /* part of used: ring and bucket arrays */
-    uint64_t swept_gen; /* obsolete generation of the last full reclaim pass */
-    uint64_t entries;   /* tombstones included */
+    uint32_t sweep_pos;        /* ring slot where rc_store_sweep resumes */
+    uint32_t stripe;           /* namespace counter stripe (immutable) */
+    size_t budget;             /* immutable */
+    size_t used;               /* all bytes charged to this shard */
+    size_t structure;          /* part of used: ring and bucket arrays */
+    size_t lease_bytes;        /* part of used: lease records (the hand cannot free them) */
+    uint64_t reclaim_gen;      /* obsolete generation the current reclaim pass covers */
+    uint32_t reclaim_pos;      /* ring slot where the reclaim pass resumes */
+    uint32_t reclaim_left;     /* ring slots the pass has still to visit (0 = no pass) */
+    uint64_t reclaim_scan_max; /* most slots one reclaim step examined (a STATS figure) */
+    uint64_t entries;          /* tombstones included */
     uint64_t evictions;
     uint64_t reclaimed;
     rc_lease_table
@@ -551,8 +556,8 @@ static void rc__entry_drop_locked(rc_store *st, rc__shard *sh, rc_entry *e)
 /*
  * rc__entry_bury_locked - replace e by a tombstone that keeps e's version
  * until now + tombstone_ms, in e's chain position and ring slot.  Without a
- * version, with tombstones disabled, or if the tombstone would not fit
- * where e was, e is simply dropped.  Returns the tombstone or NULL.
+ * version, with tombstones disabled, or if the tombstone would take the
+ * shard past its budget, e is simply dropped.  Returns the tombstone or NULL.
  */
 static rc_entry *rc__entry_bury_locked(rc_store *st, rc__shard *sh, rc_entry *e, uint64_t now)
 {
@@ -563,7 +568,9 @@ static rc_entry *rc__entry_bury_locked(rc_store *st, rc__shard *sh, rc_entry *e,
     size_t freed = rc_alloc_usable(e);
     rc_entry *t = rc_xmalloc(rc__entry_size(e->key_len, 0, 0));
     size_t charge = rc_alloc_usable(t);
-    if (charge > freed) {
+    /* The allocator may hand out a slightly larger chunk than the entry had;
+     * the tombstone is worth keeping whenever the budget still holds. */
+    if (charge > freed && sh->used - freed + charge > sh->budget) {
         free(t);
         rc__entry_drop_locked(st, sh, e);
         return NULL;
@@ -628,19 +635,41 @@ static size_t rc__reclaim_range_locked(rc_store *st, rc__shard *sh, uint64_t now
 }
 
 /*
- * rc__reclaim_if_stale_locked - the "obsolete first" rule: if a bump, hard
- * invalidation or flush happened since this shard's last full pass, free
- * every obsolete entry in the shard now.  Returns the number freed.
+ * rc__reclaim_step_locked - the "obsolete first" rule, in bounded steps.  A
+ * bump, hard tag invalidation or flush advances st->obsolete_gen; a shard
+ * that sees a newer generation (re)starts a reclaim pass covering its whole
+ * ring (continuing from where an unfinished pass stood, so every slot is
+ * visited after the newest change).  Each call visits at most `budget` ring
+ * slots of the pass, freeing obsolete entries (dead, hard-invalidated,
+ * older namespace version), so an invalidation's deferred cost is spread
+ * over later operations at a bounded price each, never one full scan under
+ * the shard lock.  Returns the number of entries freed.
  */
-static size_t rc__reclaim_if_stale_locked(rc_store *st, rc__shard *sh, uint64_t now)
+static size_t rc__reclaim_step_locked(rc_store *st, rc__shard *sh, uint64_t now, size_t budget)
 {
     uint64_t gen = atomic_load_explicit(&st->obsolete_gen, memory_order_acquire);
-    if (gen == sh->swept_gen)
+    if (gen != sh->reclaim_gen) {
+        sh->reclaim_gen = gen;
+        if (sh->reclaim_left == 0)
+            sh->reclaim_pos = sh->ring.head;
+        sh->reclaim_left = sh->ring.cap;
+    }
+    if (sh->reclaim_left == 0)
         return 0;
-    uint32_t pos = 0;
-    size_t freed = rc__reclaim_range_locked(st, sh, now, &pos, sh->ring.cap, true);
-    sh->swept_gen = gen;
-    return freed;
+    size_t count = budget < sh->reclaim_left ? budget : sh->reclaim_left;
+    sh->reclaim_left -= (uint32_t)count;
+    if (count > sh->reclaim_scan_max)
+        sh->reclaim_scan_max = count;
+    return rc__reclaim_range_locked(st, sh, now, &sh->reclaim_pos, count, true);
+}
+
+/* rc__reclaim_restart_locked - the ring was renumbered: an active pass starts over at the hand. */
+static void rc__reclaim_restart_locked(rc__shard *sh)
+{
+    if (sh->reclaim_left == 0)
+        return;
+    sh->reclaim_pos = sh->ring.head;
+    sh->reclaim_left = sh->ring.cap;
 }
 
 /*
@@ -651,7 +680,7 @@ static size_t rc__reclaim_if_stale_locked(rc_store *st, rc__shard *sh, uint64_t 
  */
 static bool rc__hand_free_one_locked(rc_store *st, rc__shard *sh, uint64_t now)
 {
-    if (rc__reclaim_if_stale_locked(st, sh, now) > 0)
+    if (rc__reclaim_step_locked(st, sh, now, RC__RECLAIM_STEP) > 0)
         return true;
     rc__ring *r = &sh->ring;
     while (r->len > 0) {
@@ -683,7 +712,7 @@ static bool rc__hand_free_one_locked(rc_store *st, rc__shard *sh, uint64_t now)
  */
 static bool rc__reserve_locked(rc_store *st, rc__shard *sh, size_t bytes, uint64_t now)
 {
-    if (sh->structure + bytes > sh->budget)
+    if (sh->structure + sh->lease_bytes + bytes > sh->budget)
         return false;
     while (sh->used + bytes > sh->budget)
         if (!rc__hand_free_one_locked(st, sh, now))
@@ -732,14 +761,17 @@ static void rc__ring_make_room_locked(rc_store *st, rc__shard *sh, size_t reserv
 {
     rc__ring *r = &sh->ring;
     while (r->len == r->cap) {
-        if (r->holes > 0 && r->holes >= r->cap / 8u)
+        if (r->holes > 0 && r->holes >= r->cap / 8u) {
             rc__ring_compact_locked(r);
-        else if (rc__ring_grow_locked(st, sh, reserved))
-            continue;
-        else if (r->holes > 0)
+            rc__reclaim_restart_locked(sh);
+        } else if (rc__ring_grow_locked(st, sh, reserved)) {
+            rc__reclaim_restart_locked(sh);
+        } else if (r->holes > 0) {
             rc__ring_compact_locked(r);
-        else
+            rc__reclaim_restart_locked(sh);
+        } else {
             rc__hand_free_one_locked(st, sh, now);
+        }
     }
 }
 
@@ -831,6 +863,8 @@ static void rc__shard_init_structure(rc__shard *sh)
     sh->ring.slots = rc_xcalloc(RC__INITIAL_SLOTS, sizeof(rc_entry *));
     sh->ring.cap = RC__INITIAL_SLOTS;
     sh->sweep_pos = 0;
+    sh->reclaim_pos = 0;
+    sh->reclaim_left = 0;
     sh->structure = rc_alloc_usable(sh->tables[0].buckets) + rc_alloc_usable(sh->ring.slots);
     sh->used += sh->structure;
 }
@@ -874,15 +908,34 @@ static int rc__check_key(const rc_store *st, const rc_store_key *key)
         return RC_EBAD_ARGUMENT;
     if (key->key.len > st->max_key)
         return RC_EKEY_TOO_LONG;
+    if (key->version > RC_NS_VERSION_MAX || key->min_version > RC_NS_VERSION_MAX)
+        return RC_EBAD_ARGUMENT;
     return 0;
 }
 
 /*
+ * rc__ns_create - rc_ns_get_or_create; when the registry is full, reclaim
+ * empty namespaces and try once more.  The caller holds its reader stripe
+ * and no namespace pointer: the stripe is dropped around the reclamation.
+ */
+static int rc__ns_create(rc_store *st, rc_slice name, rc_ns **out)
+{
+    int rc = rc_ns_get_or_create(st->namespaces, name.ptr, name.len, out);
+    if (rc != RC_ETOO_MANY_NAMESPACES)
+        return rc;
+    rc_ns_leave(st->namespaces);
+    rc_ns_reclaim(st->namespaces);
+    rc_ns_enter(st->namespaces);
+    return rc_ns_get_or_create(st->namespaces, name.ptr, name.len, out);
+}
+
+/*
  * rc__resolve - validate key, find the namespace (creating it when `create`
- * or a min_version asks), adopt min_version, and compute the version, hash
- * and shard.  *ns_version (may be NULL) is always set.  Returns 0, a
- * validation or namespace error, or RC_EMISS for an unknown namespace that
- * was not created (it is then at version 1).
+ * asks; reads never create one), adopt min_version, and compute the
+ * version, hash and shard.  *ns_version (may be NULL) is always set.
+ * Returns 0, a validation or namespace error, or RC_EMISS for an unknown
+ * namespace that was not created (reported at the version asked for, or
+ * the minimum, or 1).
  */
 static int rc__resolve(rc_store *st, const rc_store_key *key, bool create, rc__target *t,
                        uint64_t *ns_version)
@@ -890,13 +943,13 @@ static int rc__resolve(rc_store *st, const rc_store_key *key, bool create, rc__t
     uint64_t ignored;
     if (!ns_version)
         ns_version = &ignored;
-    *ns_version = key->version ? key->version : 1u;
+    *ns_version = key->version ? key->version : (key->min_version ? key->min_version : 1u);
     int rc = rc__check_key(st, key);
     if (rc)
         return rc;
     t->ns = rc_ns_find(st->namespaces, key->ns.ptr, key->ns.len);
-    if (!t->ns && (create || key->min_version)) {
-        rc = rc_ns_get_or_create(st->namespaces, key->ns.ptr, key->ns.len, &t->ns);
+    if (!t->ns && create) {
+        rc = rc__ns_create(st, key->ns, &t->ns);
         if (rc)
             return rc;
     }
@@ -1037,32 +1090,48 @@ static void rc__entry_fill(rc_entry *e, const rc__target *t, const rc_store_writ
 
 /*
  * rc__insert_locked - store a new entry for t, replacing `old` (a live entry
- * or tombstone the condition allowed to go, or NULL).  Checks feasibility
- * first (RC_ENO_MEMORY with nothing changed), then frees room, allocates,
- * takes tag references and links the entry at the ring's tail.
+ * or tombstone the condition allowed to go, or NULL).  All-or-nothing: every
+ * step that can fail runs before anything changes, so a failed write leaves
+ * the old value in place.
+ *   1. Tag references are taken and their epochs snapshotted.  For a lease
+ *      fill (tag_since != RC_TAGS_ANY_SEQ) this is refused with
+ *      RC_ELEASE_REJECTED when a fill tag was invalidated since the grant,
+ *      atomically with the snapshot (rc_tags_acquire_since).
+ *   2. The entry is allocated and its real charge known.  If it cannot fit
+ *      beside what the hand can never free (the ring and bucket arrays, and
+ *      lease records), RC_ENO_MEMORY.
+ *   3. Only then is `old` dropped, the hand frees room (it always can, by
+ *      step 2) and the entry is linked at the ring's tail.
  */
 static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_write *w,
-                             const rc__write_plan *p, rc_entry *old, uint64_t now)
+                             const rc__write_plan *p, rc_entry *old, uint64_t tag_since,
+                             uint64_t now)
 {
     rc__shard *sh = t->shard;
-    size_t estimate = rc__alloc_estimate(st, p->alloc_size) + p->tag_charge;
-    if (sh->structure + estimate > sh->budget)
-        return RC_ENO_MEMORY;
-    if (old)
-        rc__entry_drop_locked(st, sh, old);
-    rc__reserve_locked(st, sh, estimate, now);
-    rc__ring_make_room_locked(st, sh, estimate, now);
+    rc_tag_ref refs[RC_WIRE_MAX_TAGS];
+    if (p->ntags) {
+        int rc = rc_tags_acquire_since(st->tags, p->tags, p->ntags, refs, tag_since);
+        if (rc)
+            return rc;
+    }
     rc_entry *e = rc_xmalloc(p->alloc_size);
     size_t charge = rc_alloc_usable(e) + p->tag_charge;
-    if (charge > estimate && !rc__reserve_locked(st, sh, charge, now)) {
+    bool fits = sh->structure + sh->lease_bytes + charge <= sh->budget;
+    if (fits) {
+        if (old)
+            rc__entry_drop_locked(st, sh, old);
+        fits = rc__reserve_locked(st, sh, charge, now);
+    }
+    if (!fits) {
         free(e);
+        if (p->ntags)
+            rc_tags_release(st->tags, refs, p->ntags);
         return RC_ENO_MEMORY;
     }
+    rc__ring_make_room_locked(st, sh, charge, now);
     rc__entry_fill(e, t, w, p);
-    if (p->ntags && rc_tags_acquire(st->tags, p->tags, p->ntags, rc__entry_tags(e)) != 0) {
-        free(e);
-        return RC_ENO_MEMORY;
-    }
+    if (p->ntags)
+        memcpy(rc__entry_tags(e), refs, p->ntags * sizeof(rc_tag_ref));
     rc__account_locked(st, sh, e, charge, true);
     rc__index_insert_locked(sh, e);
     rc__ring_push_locked(&sh->ring, e);
@@ -1117,6 +1186,8 @@ static void rc__lease_free_locked(rc_store *st, rc__shard *sh, rc_lease *l, uint
                                   rc_lease_waiter **woken)
 {
     sh->used -= rc_lease_charge(l->key_len);
+    sh->lease_bytes -= rc_lease_charge(l->key_len);
+    rc_ns_count(rc_ns_by_id(st->namespaces, l->ns_id), sh->stripe, RC_NS_CTR_LEASES, (uint64_t)-1);
     rc__wake_locked(st, sh, rc_lease_remove_locked(&sh->leases, l), outcome, woken);
 }
 
@@ -1174,6 +1245,8 @@ static bool rc__lease_take_locked(rc_store *st, rc__shard *sh, const rc__target 
         l = rc_lease_grant_locked(&sh->leases, t->hash, t->ns->id, t->version, t->key, t->key_len,
                                   now + lease_ms, ns_current, tag_seq);
         sh->used += charge;
+        sh->lease_bytes += charge;
+        rc_ns_count(t->ns, sh->stripe, RC_NS_CTR_LEASES, 1);
         rc__structure_charge_locked(sh, rc_lease_table_bytes(&sh->leases), table_before);
     }
     l->duration_ms = lease_ms;
@@ -1259,14 +1332,14 @@ static int rc__lget_miss_locked(rc_store *st, const rc__target *t, rc_lease *l,
 
 /*
  * rc__fill_check_locked - may a write carrying a lease token be stored?  The
- * key's lease must exist with that token, the namespace must not have been
- * bumped, nor any of the fill's tags invalidated, since the grant.  In the
- * last two cases the lease is cancelled as well (its oldest reader
- * promoted), since no fill can be trusted any more.
+ * key's lease must exist with that token and the namespace must not have
+ * been bumped since the grant (in that case the lease is cancelled as well,
+ * its oldest reader promoted, since no fill can be trusted any more).  The
+ * fill's tags are checked later, atomically with their epoch snapshot
+ * (rc__insert_locked); rc__fill_reject_locked handles that refusal.
  */
 static int rc__fill_check_locked(rc_store *st, const rc__target *t, rc_lease *l,
-                                 const rc_store_write *w, const rc__write_plan *p, uint64_t now,
-                                 rc_lease_waiter **woken)
+                                 const rc_store_write *w, uint64_t now, rc_lease_waiter **woken)
 {
     rc__shard *sh = t->shard;
     enum rc_ns_counter reason;
@@ -1274,9 +1347,6 @@ static int rc__fill_check_locked(rc_store *st, const rc__target *t, rc_lease *l,
         reason = RC_NS_CTR_FILLS_REJECTED_LEASE;
     } else if (rc_ns_version(t->ns) != l->ns_current) {
         reason = RC_NS_CTR_FILLS_REJECTED_BUMP;
-    } else if (p->ntags && rc_tags_seq(st->tags) != l->tag_seq &&
-               rc_tags_invalidated_since(st->tags, p->tags, p->ntags, l->tag_seq)) {
-        reason = RC_NS_CTR_FILLS_REJECTED_TAG;
     } else {
         return 0;
     }
@@ -1284,6 +1354,14 @@ static int rc__fill_check_locked(rc_store *st, const rc__target *t, rc_lease *l,
         rc__lease_cancel_locked(st, sh, l, now, woken);
     rc_ns_count(t->ns, sh->stripe, reason, 1);
     return RC_ELEASE_REJECTED;
+}
+
+/* rc__fill_reject_tag_locked - a fill tag was invalidated since the grant: cancel the lease. */
+static void rc__fill_reject_tag_locked(rc_store *st, const rc__target *t, rc_lease *l, uint64_t now,
+                                       rc_lease_waiter **woken)
+{
+    rc__lease_cancel_locked(st, t->shard, l, now, woken);
+    rc_ns_count(t->ns, t->shard->stripe, RC_NS_CTR_FILLS_REJECTED_TAG, 1);
 }
 
 /* rc__leases_clear_locked - free every lease of the shard and its bucket array (flush, destroy). */
@@ -1411,8 +1489,8 @@ void rc_store_destroy(rc_store *st)
     free(st);
 }
 
-int rc_store_get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_value_sink sink,
-                 void *sink_ctx, rc_store_read *out)
+static int rc__get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_value_sink sink,
+                   void *sink_ctx, rc_store_read *out)
 {
     rc__target t;
     memset(out, 0, sizeof(*out));
@@ -1433,8 +1511,8 @@ int rc_store_get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_valu
     return rc;
 }
 
-int rc_store_lget(rc_store *st, const rc_store_key *key, const rc_store_lease_opts *opts,
-                  uint64_t now_ms, rc_value_sink sink, void *sink_ctx, rc_store_lease_read *out)
+static int rc__lget(rc_store *st, const rc_store_key *key, const rc_store_lease_opts *opts,
+                    uint64_t now_ms, rc_value_sink sink, void *sink_ctx, rc_store_lease_read *out)
 {
     rc__target t;
     memset(out, 0, sizeof(*out));
@@ -1463,7 +1541,7 @@ int rc_store_lget(rc_store *st, const rc_store_key *key, const rc_store_lease_op
     return rc;
 }
 
-bool rc_store_unpark(rc_store *st, rc_lease_waiter *w, uint8_t outcome)
+static bool rc__unpark(rc_store *st, rc_lease_waiter *w, uint8_t outcome)
 {
     rc__shard *sh = rc__waiter_shard(st, w);
     pthread_mutex_lock(&sh->lock);
@@ -1501,8 +1579,17 @@ static int rc__write_counter(int rc)
     }
 }
 
-int rc_store_set(rc_store *st, const rc_store_key *key, const rc_store_write *w, uint64_t now_ms,
-                 rc_store_write_result *out)
+/* rc__stored_ttl - the TTL a write applied, as GET reports it (RC_TTL_NONE for none). */
+static uint32_t rc__stored_ttl(uint64_t expire_ms, uint64_t now)
+{
+    if (expire_ms == 0)
+        return RC_TTL_NONE;
+    uint64_t left = expire_ms > now ? expire_ms - now : 0;
+    return left >= RC_TTL_NONE ? RC_TTL_NONE - 1u : (uint32_t)left;
+}
+
+static int rc__set(rc_store *st, const rc_store_key *key, const rc_store_write *w, uint64_t now_ms,
+                   rc_store_write_result *out)
 {
     rc__write_plan plan;
     rc__target t;
@@ -1515,13 +1602,18 @@ int rc_store_set(rc_store *st, const rc_store_key *key, const rc_store_write *w,
     enum rc__life life = rc__lock_and_find(st, &t, now_ms, &e);
     rc_lease *l = rc__lease_find_locked(sh, &t);
     if (w->token)
-        rc = rc__fill_check_locked(st, &t, l, w, &plan, now_ms, &out->woken);
+        rc = rc__fill_check_locked(st, &t, l, w, now_ms, &out->woken);
     if (rc == 0)
         rc = rc__check_condition(w, life, e, &out->entry_version);
     if (rc == 0) {
-        rc = rc__insert_locked(st, &t, w, &plan, e, now_ms);
-        if (rc == 0)
+        rc =
+            rc__insert_locked(st, &t, w, &plan, e, w->token ? l->tag_seq : RC_TAGS_ANY_SEQ, now_ms);
+        if (rc == RC_ELEASE_REJECTED)
+            rc__fill_reject_tag_locked(st, &t, l, now_ms, &out->woken);
+        if (rc == 0) {
             out->entry_version = w->entry_version;
+            out->ttl_ms = rc__stored_ttl(plan.expire_ms, now_ms);
+        }
     }
     /* Any stored write ends the key's lease: its readers get this value, and
      * a slower holder's fill is rejected instead of overwriting it. */
@@ -1546,8 +1638,8 @@ typedef enum rc__key_op { RC__OP_KILL, RC__OP_SOFTEN, RC__OP_TOUCH } rc__key_op;
  * a new expiry (and counts as an access).  0, or RC_EMISS when there is no
  * live entry (tombstones included).
  */
-static int rc__key_op_run(rc_store *st, const rc_store_key *key, rc__key_op op, uint32_t ttl_ms,
-                          uint64_t now, uint64_t *ns_version, rc_lease_waiter **woken)
+static int rc__key_op_body(rc_store *st, const rc_store_key *key, rc__key_op op, uint32_t ttl_ms,
+                           uint64_t now, uint64_t *ns_version, rc_lease_waiter **woken)
 {
     rc__target t;
     int rc = rc__resolve(st, key, false, &t, ns_version);
@@ -1576,6 +1668,16 @@ static int rc__key_op_run(rc_store *st, const rc_store_key *key, rc__key_op op, 
         rc_ns_count(t.ns, sh->stripe,
                     op == RC__OP_KILL ? RC_NS_CTR_INVALIDATIONS_HARD : RC_NS_CTR_INVALIDATIONS_SOFT,
                     1);
+    return rc;
+}
+
+/* rc__key_op_run - rc__key_op_body inside the caller's namespace reader stripe. */
+static int rc__key_op_run(rc_store *st, const rc_store_key *key, rc__key_op op, uint32_t ttl_ms,
+                          uint64_t now, uint64_t *ns_version, rc_lease_waiter **woken)
+{
+    rc_ns_enter(st->namespaces);
+    int rc = rc__key_op_body(st, key, op, ttl_ms, now, ns_version, woken);
+    rc_ns_leave(st->namespaces);
     return rc;
 }
 
@@ -1619,38 +1721,45 @@ int rc_store_invalidate_tag(rc_store *st, rc_slice tag, uint8_t mode, uint64_t *
     return 0;
 }
 
-int rc_store_bump(rc_store *st, rc_slice ns, uint64_t to, uint64_t *version)
+static int rc__bump(rc_store *st, rc_slice ns, uint64_t to, uint64_t *version)
 {
     rc_ns *n;
     uint64_t ignored;
     if (!version)
         version = &ignored;
-    int rc = rc_ns_get_or_create(st->namespaces, ns.ptr, ns.len, &n);
+    *version = 0;
+    if (to > RC_NS_VERSION_MAX)
+        return RC_EBAD_ARGUMENT;
+    int rc = rc__ns_create(st, ns, &n);
     if (rc)
         return rc;
+    if (to == 0 && rc_ns_version(n) >= RC_NS_VERSION_MAX) {
+        *version = rc_ns_version(n);
+        return RC_EBAD_ARGUMENT; /* saturated: there is no next version */
+    }
     rc__advance(st, n, to, version);
     return 0;
 }
 
-int rc_store_ns_configure(rc_store *st, rc_slice ns, rc_slice settings, char *err, size_t errlen)
+static int rc__ns_configure(rc_store *st, rc_slice ns, rc_slice settings, char *err, size_t errlen)
 {
     rc_ns *n = rc_ns_find(st->namespaces, ns.ptr, ns.len);
     if (!n) {
         /* Validate before creating, so a rejected request leaves no namespace behind. */
-        int rc = rc_ns_configure(NULL, settings.ptr, settings.len, err, errlen);
+        int rc = rc_ns_configure(NULL, settings.ptr, settings.len, st->cfg.max_value, err, errlen);
         if (rc)
             return rc;
-        rc = rc_ns_get_or_create(st->namespaces, ns.ptr, ns.len, &n);
+        rc = rc__ns_create(st, ns, &n);
         if (rc) {
             if (errlen)
                 snprintf(err, errlen, "%s", rc_strerror(rc));
             return rc;
         }
     }
-    return rc_ns_configure(n, settings.ptr, settings.len, err, errlen);
+    return rc_ns_configure(n, settings.ptr, settings.len, st->cfg.max_value, err, errlen);
 }
 
-long rc_store_ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t *version)
+static long rc__ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t *version)
 {
     rc_ns *n = rc_ns_find(st->namespaces, ns.ptr, ns.len);
     if (version)
@@ -1670,6 +1779,8 @@ void rc_store_totals_get(rc_store *st, rc_store_totals *out)
         out->bytes_used += sh->used;
         out->evictions += sh->evictions;
         out->reclaimed += sh->reclaimed;
+        if (sh->reclaim_scan_max > out->reclaim_scan_max)
+            out->reclaim_scan_max = sh->reclaim_scan_max;
         pthread_mutex_unlock(&sh->lock);
     }
     out->bytes_limit = st->cfg.memory_limit;
@@ -1687,6 +1798,8 @@ void rc_store_totals_get(rc_store *st, rc_store_totals *out)
     X("shards", tot.nshards)                                                                       \
     X("tags_live", tot.tags_live)                                                                  \
     X("namespaces", rc_ns_registry_count(st->namespaces))                                          \
+    X("namespaces_reclaimed", rc_ns_registry_reclaimed(st->namespaces))                            \
+    X("reclaim_scan_max", tot.reclaim_scan_max)                                                    \
     X("obsolete_generation", atomic_load(&st->obsolete_gen))                                       \
     X("tag_invalidations_hard", atomic_load(&st->tag_invalidations[RC_INVAL_HARD]))                \
     X("tag_invalidations_soft", atomic_load(&st->tag_invalidations[RC_INVAL_SOFT]))                \
@@ -1703,7 +1816,7 @@ long rc_store_stats_text(rc_store *st, char *buf, size_t cap)
     return (long)pos;
 }
 
-void rc_store_flush(rc_store *st, rc_lease_waiter **woken)
+static void rc__flush(rc_store *st, rc_lease_waiter **woken)
 {
     for (uint32_t i = 0; i < st->nshards; i++) {
         rc__shard *sh = &st->shards[i];
@@ -1716,7 +1829,7 @@ void rc_store_flush(rc_store *st, rc_lease_waiter **woken)
     atomic_fetch_add_explicit(&st->obsolete_gen, 1, memory_order_acq_rel);
 }
 
-size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_waiter **woken)
+static size_t rc__sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_waiter **woken)
 {
     size_t freed = 0;
     for (uint32_t i = 0; i < st->nshards; i++) {
@@ -1727,6 +1840,82 @@ size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_wai
         freed += rc__reclaim_range_locked(st, sh, now_ms, &sh->sweep_pos, budget, false);
         pthread_mutex_unlock(&sh->lock);
     }
+    return freed;
+}
+
+/* ---- public entry points: each holds its namespace reader stripe (rc_ns.h) ---------------- */
+
+int rc_store_get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_value_sink sink,
+                 void *sink_ctx, rc_store_read *out)
+{
+    rc_ns_enter(st->namespaces);
+    int rc = rc__get(st, key, now_ms, sink, sink_ctx, out);
+    rc_ns_leave(st->namespaces);
+    return rc;
+}
+
+int rc_store_lget(rc_store *st, const rc_store_key *key, const rc_store_lease_opts *opts,
+                  uint64_t now_ms, rc_value_sink sink, void *sink_ctx, rc_store_lease_read *out)
+{
+    rc_ns_enter(st->namespaces);
+    int rc = rc__lget(st, key, opts, now_ms, sink, sink_ctx, out);
+    rc_ns_leave(st->namespaces);
+    return rc;
+}
+
+bool rc_store_unpark(rc_store *st, rc_lease_waiter *w, uint8_t outcome)
+{
+    rc_ns_enter(st->namespaces);
+    bool detached = rc__unpark(st, w, outcome);
+    rc_ns_leave(st->namespaces);
+    return detached;
+}
+
+int rc_store_set(rc_store *st, const rc_store_key *key, const rc_store_write *w, uint64_t now_ms,
+                 rc_store_write_result *out)
+{
+    rc_ns_enter(st->namespaces);
+    int rc = rc__set(st, key, w, now_ms, out);
+    rc_ns_leave(st->namespaces);
+    return rc;
+}
+
+int rc_store_bump(rc_store *st, rc_slice ns, uint64_t to, uint64_t *version)
+{
+    rc_ns_enter(st->namespaces);
+    int rc = rc__bump(st, ns, to, version);
+    rc_ns_leave(st->namespaces);
+    return rc;
+}
+
+int rc_store_ns_configure(rc_store *st, rc_slice ns, rc_slice settings, char *err, size_t errlen)
+{
+    rc_ns_enter(st->namespaces);
+    int rc = rc__ns_configure(st, ns, settings, err, errlen);
+    rc_ns_leave(st->namespaces);
+    return rc;
+}
+
+long rc_store_ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t *version)
+{
+    rc_ns_enter(st->namespaces);
+    long len = rc__ns_info(st, ns, buf, cap, version);
+    rc_ns_leave(st->namespaces);
+    return len;
+}
+
+void rc_store_flush(rc_store *st, rc_lease_waiter **woken)
+{
+    rc_ns_enter(st->namespaces);
+    rc__flush(st, woken);
+    rc_ns_leave(st->namespaces);
+}
+
+size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_waiter **woken)
+{
+    rc_ns_enter(st->namespaces);
+    size_t freed = rc__sweep(st, now_ms, budget, woken);
+    rc_ns_leave(st->namespaces);
     return freed;
 }
 

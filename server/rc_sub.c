@@ -7,7 +7,7 @@
  * (next_seq - 1), which only this module knows; the ring's newest number
  * may already name an event this subscriber has not been sent.
  *
- * Everything here except rc_sub_publish / rc_sub_on_version runs on the
+ * Everything here except rc_sub_publish runs on the
  * owning worker's thread.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -40,12 +40,6 @@ uint64_t rc_sub_publish(rc_server *srv, const rc_event *e)
             rc_worker_wake(w);
     }
     return seq;
-}
-
-void rc_sub_on_version(void *ctx, rc_slice ns, uint64_t version)
-{
-    rc_event e = {.kind = RC_EV_BUMP, .ns_version = version, .ns = ns};
-    rc_sub_publish(ctx, &e);
 }
 
 /* ---- signals -------------------------------------------------------------------------------- */

@@ -32,7 +32,7 @@
  * filter), not the ring's newest: an event published between a copy and a
  * heartbeat must not be claimed before it was sent.
  *
- * Threads.  Everything except rc_sub_publish and rc_sub_on_version runs on
+ * Threads.  Everything except rc_sub_publish runs on
  * the subscriber connection's worker thread and locks nothing of its own.
  */
 #ifndef RECACHE_RC_SUB_H
@@ -67,9 +67,6 @@ struct rc_sub {
  * event's sequence number.
  */
 uint64_t rc_sub_publish(rc_server *srv, const rc_event *e);
-
-/* rc_sub_on_version - the store's on_version hook (ctx = the server): publishes a BUMP event. */
-void rc_sub_on_version(void *ctx, rc_slice ns, uint64_t version);
 
 /*
  * rc_sub_subscribe - handle SUBSCRIBE on c: attach or update c's rc_sub,
