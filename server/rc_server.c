@@ -472,8 +472,8 @@ static int rc__store_init(rc_server *srv)
     for (size_t i = 0; i < cfg->nnamespaces; i++) {
         const rc_config_ns *ns = &cfg->namespaces[i];
         char err[256] = "";
-        rc = rc_svc_ns_configure(srv, rc_slice_str(ns->name), rc_slice_str(ns->settings),
-                                   err, sizeof(err));
+        rc = rc_svc_ns_configure(srv, rc_slice_str(ns->name), rc_slice_str(ns->settings), err,
+                                 sizeof(err));
         if (rc != 0) {
             rc_log_error("config line %u: namespace %s: %s", ns->line, ns->name,
                          err[0] != '\0' ? err : rc_strerror(rc));

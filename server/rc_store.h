@@ -297,7 +297,7 @@ typedef struct rc_store_totals {
     uint64_t bytes_used;
     uint64_t bytes_limit;
     uint64_t evictions;
-    uint64_t reclaimed; /* obsolete entries freed by the hand or sweep */
+    uint64_t reclaimed;        /* obsolete entries freed by the hand or sweep */
     uint64_t reclaim_scan_max; /* most ring slots one reclaim step examined (bounded) */
     uint32_t nshards;
     uint32_t tags_live;
