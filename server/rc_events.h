@@ -7,6 +7,13 @@
  * is published here once, by whichever worker made the change.  Publishing
  * assigns the next node-wide sequence number and encodes the frame into a
  * byte arena allocated once at creation, so publishing never allocates.
+ * Subscribers *pull*: each worker copies the frames its own subscribers
+ * have not seen yet straight into their connections' output buffers
+ * (rc_events_copy), on its own thread, when told new events exist.  The
+ * server therefore holds one copy of each event however many subscribers
+ * there are, and a slow subscriber costs at most its output limit: when it
+ * falls further behind than the ring remembers, it is cut off and must
+ * resynchronise.
  *
  * Bounds.  The ring holds at most `capacity` events (event-ring) and at
  * most `max_bytes` bytes of encoded frames plus their namespace copies
@@ -14,13 +21,7 @@
  * fits both bounds.  Its memory is fixed at creation (the arena plus one
  * small slot per event) and lies outside the store's --memory limit; STATS
  * reports the bytes held (rc_events_totals).  A subscriber whose next event
- * was dropped, by either bound, must resynchronise.  Subscribers *pull*: each worker copies the
- * frames its own subscribers have not seen yet straight into their
- * connections' output buffers (rc_events_copy), on its own thread, when
- * told new events exist.  The server therefore holds one copy of each
- * event however many subscribers there are, and a slow subscriber costs at
- * most its connection's output limit: when it falls further behind than the
- * ring remembers, it is cut off and must resynchronise.
+ * was dropped, by either bound, must resynchronise.
  *
  * Sequence numbers start at 1 and increase by one per event; heartbeats do
  * not consume numbers.  Together with the instance id (random per boot) they
