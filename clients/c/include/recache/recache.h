@@ -23,6 +23,14 @@
  * RC_ESLOW_CONSUMER); every other error leaves it usable.  Out of memory
  * inside the library returns RC_ENOMEM.
  *
+ * Limits: the library knows the server's limits from HELLO
+ * (rc_server_info_get) and refuses, before sending anything, a key over
+ * max_key (RC_EKEY_TOO_LONG), a value over max_value (RC_EVALUE_TOO_LARGE)
+ * or any request whose frame would exceed max_frame (RC_EFRAME_TOO_LARGE).
+ * Such a refusal leaves the connection usable (rc_client_ok() stays 1) and
+ * rc_client_error_message() says which limit was hit; only an
+ * RC_EFRAME_TOO_LARGE the server sent closes the connection.
+ *
  * Ownership: values returned in rc_value are owned by the caller and freed
  * with rc_value_free(); text results (stats) with free().
  *
@@ -92,8 +100,10 @@ const rc_server_info *rc_server_info_get(const rc_client *c);
 
 /*
  * rc_client_error_message - the server's message from the last error
- * response (status >= 32, e.g. why an ns-config setting was refused), or ""
- * when the last call got none.  Valid until the next call on c.
+ * response (status >= 32, e.g. why an ns-config setting was refused), or
+ * the library's own explanation when it refused a request for its size
+ * before sending it; "" when the last call got none.  Valid until the next
+ * call on c.
  */
 const char *rc_client_error_message(const rc_client *c);
 
@@ -151,7 +161,9 @@ int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
            const rc_get_options *opts, rc_value *out);
 
 /* rc_set - 0, a rejection status (RC_EEXISTS, RC_ENOT_NEWER, RC_ECAS_MISMATCH), or an error.
- * opts may be NULL (plain set, namespace defaults).  info may be NULL. */
+ * opts may be NULL (plain set, namespace defaults).  info may be NULL.
+ * A value over the server's max_value is RC_EVALUE_TOO_LARGE, refused before
+ * sending: the client stays usable. */
 int rc_set(rc_client *c, const char *ns, const void *key, size_t key_len, const void *value,
            size_t value_len, const rc_set_options *opts, rc_write_info *info);
 
@@ -381,7 +393,9 @@ void rc_batch_free(rc_batch *b);
 void rc_batch_reset(rc_batch *b);
 size_t rc_batch_count(const rc_batch *b);
 
-/* Queue calls return the operation's index (>= 0) or a negative error (RC_ENOMEM, RC_EINVAL). */
+/* Queue calls return the operation's index (>= 0) or a negative error (RC_ENOMEM, RC_EINVAL,
+ * the argument checks of the single calls, and a server limit the operation exceeds, see
+ * "Limits" above: such an operation is never queued). */
 long rc_batch_get(rc_batch *b, const char *ns, const void *key, size_t key_len,
                   const rc_get_options *opts);
 long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t key_len, const void *value,
