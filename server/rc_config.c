@@ -630,3 +630,66 @@ void rc_config_usage(FILE *out, const char *prog)
                  "Config file only: 'namespace NAME setting=value ...' configures a namespace\n"
                  "at startup (settings as for the ns-config operation).\n");
 }
+
+/* rc__man_text - s as roff text: backslashes and dashes escaped, no control line. */
+static void rc__man_text(FILE *out, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", out);
+    for (; *s != '\0'; s++) {
+        if (*s == '\\')
+            fputs("\\e", out);
+        else if (*s == '-')
+            fputs("\\-", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+void rc_config_write_man(FILE *out, const char *version)
+{
+    fprintf(out,
+            ".\\\" Generated from the option table (server/rc_config.h); do not edit.\n"
+            ".TH RECACHE\\-SERVER 1 \"\" \"recache %s\" \"User Commands\"\n"
+            ".SH NAME\nrecache\\-server \\- multithreaded in\\-memory cache server\n"
+            ".SH SYNOPSIS\n.B recache\\-server\n[\\fB\\-\\-name\\fR \\fIVALUE\\fR | "
+            "\\fB\\-\\-name=\\fIVALUE\\fR]...\n.br\n.B recache\\-server\n"
+            "\\fB\\-\\-help\\fR | \\fB\\-h\\fR | \\fB\\-\\-version\\fR\n"
+            ".SH DESCRIPTION\n"
+            "recache\\-server keeps versioned, tagged values in memory for clients that speak "
+            "the recache protocol (librecache, recache\\-cli).  It runs in the foreground, "
+            "logs to standard error, and prints one ready line on standard output once it "
+            "listens: the address, the port, and a recache\\-cli command that reaches it.\n"
+            ".PP\nEvery option is a flag and a config file line; flags override the file. "
+            "Sizes take kb, mb, gb or tb suffixes (powers of 1024).\n"
+            ".SH OPTIONS\n",
+            version);
+    for (size_t i = 0; i < RC__NOPTIONS; i++) {
+        const rc__option *opt = &rc__options[i];
+        fputs(".TP\n\\fB\\-\\-", out);
+        rc__man_text(out, opt->name);
+        fputs("\\fR \\fIVALUE\\fR\n", out);
+        rc__man_text(out, opt->help);
+        fputs(". Default: ", out);
+        rc__man_text(out, opt->def[0] != '\0' ? opt->def : "none");
+        fputs(".\n", out);
+    }
+    fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nPrint the options and exit.\n"
+          ".TP\n\\fB\\-\\-version\\fR\nPrint the version and exit.\n"
+          ".SH CONFIGURATION FILE\n"
+          "\\fB\\-\\-config\\fR \\fIFILE\\fR reads \\fIname\\fR = \\fIvalue\\fR lines "
+          "with the option names above (all but config), and \\fBnamespace\\fR \\fINAME\\fR "
+          "\\fIsetting\\fR=\\fIvalue\\fR... lines that configure a namespace at startup "
+          "(default\\-ttl, stale, early\\-refresh, ttl\\-jitter, max\\-value, as for "
+          "recache\\-cli ns\\-config).  # starts a comment.  recache.conf.example, installed "
+          "with the documentation, lists every option with its default.\n"
+          ".SH SIGNALS\n"
+          "SIGINT and SIGTERM stop the server cleanly: open requests are answered, connections "
+          "closed, and the process exits with status 0.\n"
+          ".SH EXIT STATUS\n"
+          ".TP\n0\nClean shutdown, or \\-\\-help / \\-\\-version.\n"
+          ".TP\n1\nThe server could not start or run (address in use, ...).\n"
+          ".TP\n2\nThe configuration is invalid (the message on standard error says why).\n"
+          ".SH SEE ALSO\nrecache\\-cli(1)\n",
+          out);
+}

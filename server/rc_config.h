@@ -18,7 +18,7 @@
  *
  * Everything here is pure apart from rc_config_load_file (which reads a
  * file), rc_config_resolve_bind (which asks the resolver) and the writers
- * rc_config_usage / rc_config_write_example (which write to a stream); failures are
+ * rc_config_usage / _write_example / _write_man (which write to a stream); failures are
  * reported as RC_EINVAL plus a sentence in the caller's err buffer, never by
  * printing or exiting, so the whole module is unit-testable.
  */
@@ -203,5 +203,12 @@ void rc_config_usage(FILE *out, const char *prog);
  * with every option line uncommented too (test_config checks both).
  */
 void rc_config_write_example(FILE *out);
+
+/*
+ * rc_config_write_man - write the recache-server(1) manual page (roff) to
+ * out: synopsis, every option of the table with its default and help, the
+ * config file, signals, exit statuses.  version goes into the title line.
+ */
+void rc_config_write_man(FILE *out, const char *version);
 
 #endif /* RECACHE_RC_CONFIG_H */

@@ -10,7 +10,11 @@
 # recache-server on a free loopback port (waiting for its ready line, which
 # must name a recache-cli that works), and builds CONSUMER_DIR/app.c three
 # ways: pkg-config shared, pkg-config static, find_package(recache CONFIG)
-# (shared and static targets).  Every build runs against the server.
+# (shared and static targets).  Every build runs against the server, which
+# runs with the installed recache.conf.example as its config file.  The man
+# pages must be installed, render without groff warnings and cover every
+# option and command; the systemd unit's LimitNOFILE must exceed the
+# default max-connections.
 # SANITIZE (address/thread) adds the sanitizer the library was built with.
 set -euo pipefail
 build=$1 src=$2 cc=$3 sanitize=${4:-}
@@ -59,9 +63,36 @@ if grep -E '^rc_(encode|decode)|^rc__' <<<"$exported"; then fail "internal symbo
 readelf -d "$libdir/librecache.so" | grep -q 'SONAME.*\[librecache\.so\.[0-9]*\]' ||
   fail "librecache.so has no librecache.so.N SONAME"
 
+step "manual pages, sample config, systemd unit"
+man1=$(find "$prefix" -type d -path '*/man/man1')
+docdir=$(find "$prefix" -type d -path '*/doc/recache')
+for page in recache-server recache-cli; do
+  [ -f "$man1/$page.1" ] || fail "$page.1 is not installed"
+  warnings=$(LC_ALL=C.UTF-8 groff -man -ww -z "$man1/$page.1" 2>&1)
+  [ -z "$warnings" ] || fail "$page.1: groff says: $warnings"
+done
+opts=$("$prefix/bin/recache-server" --help | sed -n 's/^  --\([a-z-]*\) .*/\1/p')
+cmds=$("$prefix/bin/recache-cli" --help | sed -n 's/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p')
+[ "$(wc -w <<<"$opts")" -ge 20 ] && [ "$(wc -w <<<"$cmds")" -ge 15 ] ||
+  fail "could not read the options and commands from --help"
+for opt in $opts; do
+  grep -qF "\\fB\\-\\-${opt//-/\\-}\\fR" "$man1/recache-server.1" ||
+    fail "recache-server.1 lacks --$opt"
+done
+for cmd in $cmds; do
+  grep -qF "\\fB${cmd//-/\\-}\\fR" "$man1/recache-cli.1" || fail "recache-cli.1 lacks command $cmd"
+done
+[ -f "$docdir/recache.conf.example" ] || fail "recache.conf.example is not installed"
+max_connections=$("$prefix/bin/recache-server" --help |
+  sed -n 's/^  --max-connections .*\[default: \([0-9]*\)\]$/\1/p')
+nofile=$(sed -n 's/^LimitNOFILE=\([0-9]*\)$/\1/p' "$docdir/recache-server.service")
+[ -n "$max_connections" ] && [ -n "$nofile" ] && [ "$nofile" -gt "$max_connections" ] ||
+  fail "recache-server.service: LimitNOFILE '$nofile' is not above max-connections '$max_connections'"
+
 step "start the installed server"
 mkfifo "$tmp/ready"
-"$prefix/bin/recache-server" --bind localhost --port 0 --threads 1 --memory 64mb \
+"$prefix/bin/recache-server" --config "$docdir/recache.conf.example" \
+  --bind localhost --port 0 --threads 1 --memory 64mb \
   >"$tmp/ready" 2>"$tmp/server.err" &
 server_pid=$!
 exec 3<"$tmp/ready"

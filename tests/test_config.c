@@ -524,12 +524,21 @@ static void test_subscribe_options(void)
     rc_config_free(&cfg);
 }
 
+/* mem_open - a stream into a growing malloc'ed buffer (*text, *len); fclose, then free(*text). */
+static FILE *mem_open(char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *out = open_memstream(text, len);
+    RC_CHECK(out != NULL);
+    return out;
+}
+
 static void test_help(void)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    RC_CHECK(out != NULL);
+    char *text;
+    size_t len;
+    FILE *out = mem_open(&text, &len);
     rc_config_usage(out, "recache-server");
     fclose(out);
     RC_CHECK(strstr(text, "usage: recache-server") != NULL);
@@ -657,10 +666,9 @@ static int uncomment_settings(char *text)
 /* The sample config: every option of the table, at its default, and it parses. */
 static void test_example(void)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    RC_CHECK(out != NULL);
+    char *text;
+    size_t len;
+    FILE *out = mem_open(&text, &len);
     rc_config_write_example(out);
     fclose(out);
 #define CHECK_EXAMPLE(field, name, kind, def, lo, hi, help)                                        \
@@ -684,6 +692,39 @@ static void test_example(void)
     RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
     RC_CHECK_EQ_U64(cfg.port, 7400);
     rc_config_free(&cfg);
+    free(text);
+}
+
+/* The manual page: every option with its default, roff-escaped, and the exit statuses. */
+static void test_man(void)
+{
+    char *text;
+    size_t len;
+    FILE *out = mem_open(&text, &len);
+    rc_config_write_man(out, "9.8.7");
+    fclose(out);
+    RC_CHECK(strstr(text, ".TH RECACHE\\-SERVER 1 \"\" \"recache 9.8.7\"") != NULL);
+#define CHECK_MAN(field, name, kind, def, lo, hi, help)                                            \
+    do {                                                                                           \
+        char flag[96], escaped[64], *e = escaped;                                                  \
+        for (const char *c = name; *c != '\0'; c++) {                                              \
+            if (*c == '-')                                                                         \
+                *e++ = '\\';                                                                       \
+            *e++ = *c;                                                                             \
+        }                                                                                          \
+        *e = '\0';                                                                                 \
+        snprintf(flag, sizeof(flag), "\n.TP\n\\fB\\-\\-%s\\fR \\fIVALUE\\fR\n", escaped);          \
+        const char *entry = strstr(text, flag);                                                    \
+        RC_CHECK(entry != NULL);                                                                   \
+        const char *next = strstr(entry + 1, "\n.TP\n");                                           \
+        const char *d = strstr(entry, ". Default: ");                                              \
+        RC_CHECK(d != NULL && (next == NULL || d < next));                                         \
+    } while (0);
+    RC_CONFIG_OPTIONS(CHECK_MAN)
+#undef CHECK_MAN
+    RC_CHECK(strstr(text, ".SH EXIT STATUS") != NULL);
+    /* No line of option text may become a roff request. */
+    RC_CHECK(strstr(text, "\n'") == NULL);
     free(text);
 }
 
@@ -726,6 +767,7 @@ int main(void)
     RC_TEST_RUN(test_resolve_bind);
     RC_TEST_RUN(test_check_machine);
     RC_TEST_RUN(test_example);
+    RC_TEST_RUN(test_man);
     RC_TEST_RUN(test_log_levels);
     fprintf(stderr, "test_config: all passed\n");
     return 0;

@@ -702,7 +702,9 @@ static void cli_usage(FILE *out)
             "  --timeout MS      connect and per-request timeout (default 5000)\n"
             "  -v, --verbose     more detail (get: metadata on stderr)\n"
             "  -h, --help        this text\n"
-            "  --version         the version of recache-cli\n\ncommands:\n",
+            "  --version         the version of recache-cli\n"
+            "  --man             this manual as a roff page (what man recache-cli shows)\n"
+            "\ncommands:\n",
             CLI_DEFAULT_HOST, CLI_DEFAULT_PORT);
     for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
         const cli_command *cmd = &cli_commands[i];
@@ -833,6 +835,7 @@ typedef struct cli_global {
     int verbose;
     int help;
     int version;
+    int man;
 } cli_global;
 
 /* cli_parse_port - "1".."65535" into *port.  0 or -1 (one message printed). */
@@ -871,6 +874,10 @@ static int cli_parse_global(int argc, char **argv, cli_global *g)
         }
         if (strcmp(arg, "--version") == 0) {
             g->version = 1;
+            continue;
+        }
+        if (strcmp(arg, "--man") == 0) {
+            g->man = 1;
             continue;
         }
         if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
@@ -953,6 +960,80 @@ static int cli_run(const cli_global *g, const cli_command *cmd, int argc, char *
     return status;
 }
 
+/* ---- manual page ---------------------------------------------------------------------------- */
+
+/* cli_man_text - s as roff text: backslashes and dashes escaped, never a control line. */
+static void cli_man_text(FILE *out, const char *s)
+{
+    fputs(*s == '.' || *s == '\'' ? "\\&" : "", out);
+    for (; *s != '\0'; s++)
+        fputs(*s == '-' ? "\\-" : *s == '\\' ? "\\e" : (char[]){*s, '\0'}, out);
+}
+
+/*
+ * cli_man - the recache-cli(1) manual page (roff), generated from the same
+ * tables as --help: every command with its arguments, help and options.
+ */
+static void cli_man(FILE *out)
+{
+    fprintf(
+        out,
+        ".\\\" Generated from the command tables (clients/cli/recache_cli.c); do not edit.\n"
+        ".TH RECACHE\\-CLI 1 \"\" \"recache %s\" \"User Commands\"\n"
+        ".SH NAME\nrecache\\-cli \\- command\\-line client of the recache server\n"
+        ".SH SYNOPSIS\n.B recache\\-cli\n[\\fB\\-H\\fR \\fIHOST\\fR] [\\fB\\-p\\fR \\fIPORT\\fR] "
+        "[\\fB\\-\\-timeout\\fR \\fIMS\\fR] [\\fB\\-v\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR...] "
+        "[\\fIOPTIONS\\fR]\n"
+        ".SH DESCRIPTION\nrecache\\-cli connects to one recache\\-server, runs one command "
+        "through librecache and prints its result: values on standard output, metadata "
+        "(\\fB\\-v\\fR) and errors on standard error.  A value comes from an argument, from "
+        "standard input (\\fB\\-\\fR) or from a file (\\fB\\-\\-value\\-file\\fR), so any "
+        "bytes up to the server's max\\-value can be stored.\n"
+        ".SH GLOBAL OPTIONS\n"
+        ".TP\n\\fB\\-H\\fR, \\fB\\-\\-host\\fR \\fIHOST\\fR\nServer address or name "
+        "(default %s).\n"
+        ".TP\n\\fB\\-p\\fR, \\fB\\-\\-port\\fR \\fIPORT\\fR\nServer port (default %d).\n"
+        ".TP\n\\fB\\-\\-timeout\\fR \\fIMS\\fR\nConnect and per\\-request timeout "
+        "(default 5000).\n"
+        ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nMore detail (get: metadata on standard "
+        "error).\n"
+        ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nList commands and options.\n"
+        ".TP\n\\fB\\-\\-version\\fR\nPrint the version.\n"
+        ".TP\n\\fB\\-\\-man\\fR\nPrint this manual page as roff.\n"
+        ".SH COMMANDS\n",
+        RECACHE_CLIENT_VERSION, CLI_DEFAULT_HOST, CLI_DEFAULT_PORT);
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        const cli_command *cmd = &cli_commands[i];
+        fputs(".TP\n\\fB", out);
+        cli_man_text(out, cmd->name);
+        fputs("\\fR ", out);
+        cli_man_text(out, cmd->usage);
+        fputs("\n", out);
+        cli_man_text(out, cmd->help);
+        fputs(".\n", out);
+        for (int id = 0; id < CLI_OPT_COUNT; id++) {
+            if (!(cmd->options & (1u << id)))
+                continue;
+            fputs(".br\n\\fB\\-\\-", out);
+            cli_man_text(out, cli_options[id].name);
+            fputs("\\fR", out);
+            if (cli_options[id].arg != NULL) {
+                fputs(" \\fI", out);
+                cli_man_text(out, cli_options[id].arg);
+                fputs("\\fR", out);
+            }
+            fputs(": ", out);
+            cli_man_text(out, cli_options[id].help);
+            fputs("\n", out);
+        }
+    }
+    fputs(".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nMiss: the key was not found.\n"
+          ".TP\n2\nError (the message on standard error says why).\n"
+          ".TP\n3\nA write rejected by its condition or by a lost lease.\n"
+          ".SH SEE ALSO\nrecache\\-server(1)\n",
+          out);
+}
+
 int main(int argc, char **argv)
 {
     cli_global g = {.conn = {.host = CLI_DEFAULT_HOST, .port = CLI_DEFAULT_PORT}};
@@ -966,6 +1047,10 @@ int main(int argc, char **argv)
     if (g.version) {
         printf("recache-cli %s\n", RECACHE_CLIENT_VERSION);
         return CLI_OK;
+    }
+    if (g.man) {
+        cli_man(stdout);
+        return fflush(stdout) == 0 ? CLI_OK : CLI_ERROR;
     }
     if (at >= argc) {
         cli_usage(stderr);
