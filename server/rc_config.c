@@ -616,7 +616,7 @@ void rc_config_write_example(FILE *out)
 void rc_config_usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s [--name VALUE | --name=VALUE]... [--help] [--version]\n"
+            "usage: %s [--name VALUE | --name=VALUE]... [--help | -h] [--version]\n"
             "\n"
             "Options (a --config file takes the same names as 'name = value' lines;\n"
             "flags override the file):\n",

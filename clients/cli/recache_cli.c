@@ -6,7 +6,8 @@
  * Design.  Two tables drive everything: the command options (X-macro
  * CLI_OPTIONS: name, argument, help) and the commands (name, positional
  * argument range, which options they accept, handler, help), so --help,
- * argument checking and dispatch all come from one place.  A handler gets
+ * argument checking, dispatch and the manual page (--man, installed as
+ * recache-cli(1)) all come from one place.  A handler gets
  * the connected client and the parsed arguments, performs one library call
  * and prints its result; the library's return code becomes the exit status.
  *
