@@ -812,8 +812,8 @@ static int cli_load_value(const cli_command *cmd, cli_args *a)
 /*
  * cli_check_names - a namespace or key given as an empty string gets its
  * own message (the library would only say "invalid argument").  Commands
- * whose usage starts with "NS" take a namespace first, "NS KEY" a key
- * second.  0 or -1 (message printed).
+ * whose usage starts with "NS" take a namespace first, with the word "KEY"
+ * next a key second.  0 or -1 (message printed).
  */
 static int cli_check_names(const cli_command *cmd, const cli_args *a)
 {
@@ -821,7 +821,9 @@ static int cli_check_names(const cli_command *cmd, const cli_args *a)
         fprintf(stderr, "error: the namespace name is empty (give 1 to 255 bytes)\n");
         return -1;
     }
-    if (strncmp(cmd->usage, "NS KEY", 6) == 0 && a->npos > 1 && a->pos[1][0] == '\0') {
+    int takes_key = strncmp(cmd->usage, "NS KEY", 6) == 0 &&
+                    (cmd->usage[6] == ' ' || cmd->usage[6] == '\0'); /* not ns-config's KEY=VALUE */
+    if (takes_key && a->npos > 1 && a->pos[1][0] == '\0') {
         fprintf(stderr, "error: the key is empty (a key is 1 byte up to the server's max-key)\n");
         return -1;
     }
