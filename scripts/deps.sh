@@ -2,7 +2,9 @@
 # Install the Debian 12 packages recache needs to build and test, if missing.
 # Usage: scripts/deps.sh [extra-package...]   (uses sudo when not root)
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libuv1-dev libmbedtls-dev clang libclang-rt-14-dev "$@")
+# groff-base: test_install checks that the generated man pages render cleanly.
+pkgs=(build-essential cmake pkg-config libuv1-dev libmbedtls-dev clang libclang-rt-14-dev groff-base
+  "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
