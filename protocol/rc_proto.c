@@ -46,6 +46,8 @@ enum rc__type {
     RC__T_VALUE,
     RC__T_TAGS,
     RC__T_NSLIST,
+    RC__T_ITEMS, /* a list value: u32 byte length, RC_ITEM_SIZE bytes per item */
+    RC__T_IDS,   /* an id set: u16 byte length, RC_ID_SIZE bytes per id */
 };
 
 /* How a wire type is laid out. */
@@ -74,6 +76,8 @@ typedef struct rc__type_rule {
     uint8_t item;    /* lists: enum rc__type of each element */
     int err_empty;   /* returned for a string shorter than min_len (non-zero if min_len > 0) */
     int err_long;    /* returned for a string or list over its limit (always non-zero) */
+    uint8_t unit;    /* strings: the length must be a multiple of this (0 = any length) */
+    int err_unit;    /* returned for a length that is not a multiple of unit */
 } rc__type_rule;
 
 static const rc__type_rule rc__types[] = {
@@ -93,6 +97,9 @@ static const rc__type_rule rc__types[] = {
     [RC__T_VALUE] = {RC__K_STR, 4, 0, RC__L_VALUE, 0, 0, RC_EVALUE_TOO_LARGE},
     [RC__T_TAGS] = {RC__K_LIST, 1, 0, RC__L_TAGS, RC__T_TAG, 0, RC_ETOO_MANY_TAGS},
     [RC__T_NSLIST] = {RC__K_LIST, 1, 0, RC__L_NONE, RC__T_NS, 0, RC_ETOO_MANY_TAGS},
+    [RC__T_ITEMS] = {RC__K_STR, 4, 0, RC__L_VALUE, 0, 0, RC_EVALUE_TOO_LARGE, RC_ITEM_SIZE,
+                     RC_EBAD_LIST},
+    [RC__T_IDS] = {RC__K_STR, 2, 0, RC__L_NONE, 0, 0, RC_EBAD_FRAME, RC_ID_SIZE, RC_EBAD_FRAME},
 };
 
 /* The rc_msg member size each wire type maps onto (checked at compile time below). */
@@ -111,6 +118,8 @@ static const rc__type_rule rc__types[] = {
 #define RC__MEMBER_SIZE_VALUE   sizeof(rc_slice)
 #define RC__MEMBER_SIZE_TAGS    sizeof(rc_slice)
 #define RC__MEMBER_SIZE_NSLIST  sizeof(rc_slice)
+#define RC__MEMBER_SIZE_ITEMS   sizeof(rc_slice)
+#define RC__MEMBER_SIZE_IDS     sizeof(rc_slice)
 
 /* ---- fields --------------------------------------------------------------------------------- */
 
@@ -140,7 +149,7 @@ static const rc__type_rule rc__types[] = {
     X(MODE, U8, mode, RC_INVAL_HARD, RC_INVAL_SOFT)                                                \
     X(STATE, U8, state, RC_STATE_FRESH, RC_STATE_STALE)                                            \
     X(LEASE, U8, lease, RC_LEASE_NONE, RC_LEASE_HELD)                                              \
-    X(KIND, U8, kind, RC_EV_KEY, RC_EV_CLOSING)                                                    \
+    X(KIND, U8, kind, RC_EV_KEY, RC_EV_UNSUPPRESS)                                                 \
     X(TOKEN, TOKEN, token, 0, 0)                                                                   \
     X(NS, NS, ns, 0, 0)                                                                            \
     X(NS_OPT, NS_OPT, ns, 0, 0)                                                                    \
@@ -151,7 +160,12 @@ static const rc__type_rule rc__types[] = {
     X(TAGS, TAGS, tags, 0, 0)                                                                      \
     X(NSLIST, NSLIST, tags, 0, 0)                                                                  \
     X(TEXT, TEXT, text, 0, 0)                                                                      \
-    X(VALUE, VALUE, value, 0, 0)
+    X(VALUE, VALUE, value, 0, 0)                                                                   \
+    X(TOP, U32, top, 0, RC__ANY)                                                                   \
+    X(COUNT, U32, count, 0, RC__ANY)                                                               \
+    X(STAMP, U64, stamp, 0, RC__ANY)                                                               \
+    X(IDS, IDS, ids, 0, 0)                                                                         \
+    X(ITEMS, ITEMS, value, 0, 0)
 
 enum rc__field_id {
 #define RC__FIELD_ENUM(name, type, member, lo, hi) RC__F_##name,
@@ -204,6 +218,16 @@ static const uint8_t rq_ns_config[] = {F(NS), F(VALUE), END};
 static const uint8_t rq_inval_tag[] = {F(MODE), F(TAG), END};
 static const uint8_t rq_inval_key[] = {F(NS_VERSION), F(MODE), F(NS), F(KEY), END};
 static const uint8_t rq_subscribe[] = {F(SEQ), F(INSTANCE_ID), F(NSLIST), END};
+static const uint8_t rq_list_set[]  = {F(NS_VERSION), F(ENTRY_VERSION), F(CAS_VERSION), F(TTL_MS),
+                                       F(STALE_MS), F(CLIENT_FLAGS), F(COND), F(TOKEN), F(NS),
+                                       F(KEY), F(TAGS), F(ITEMS), END};
+static const uint8_t rq_list_get[]  = {F(NS_VERSION), F(MIN_VERSION), F(TOP), F(NS), F(KEY),
+                                       F(IDS), END};
+static const uint8_t rq_list_lget[] = {F(NS_VERSION), F(MIN_VERSION), F(WAIT_MS), F(TOP), F(NS),
+                                       F(KEY), F(IDS), END};
+static const uint8_t rq_list_rm[]   = {F(NS_VERSION), F(NS), F(KEY), F(IDS), END};
+static const uint8_t rq_suppress[]  = {F(TTL_MS), F(NS), F(IDS), END};
+static const uint8_t rq_unsuppress[] = {F(NS), F(IDS), END};
 
 static const uint8_t rs_hello[]      = {F(INSTANCE_ID), F(MAX_FRAME), F(MAX_VALUE), F(MAX_KEY),
                                         F(MAX_TAGS), F(MAX_TAG_LEN), F(TEXT), END};
@@ -218,6 +242,12 @@ static const uint8_t rs_lget[]       = {F(NS_VERSION), F(ENTRY_VERSION), F(CLIEN
 static const uint8_t rs_ns_text[]    = {F(NS_VERSION), F(VALUE), END};
 static const uint8_t rs_inval_tag[]  = {F(SEQ), END};
 static const uint8_t rs_subscribe[]  = {F(SEQ), F(INSTANCE_ID), END};
+static const uint8_t rs_list_get[]   = {F(NS_VERSION), F(ENTRY_VERSION), F(CLIENT_FLAGS),
+                                        F(TTL_MS), F(STATE), F(ITEMS), END};
+static const uint8_t rs_list_lget[]  = {F(NS_VERSION), F(ENTRY_VERSION), F(CLIENT_FLAGS),
+                                        F(TTL_MS), F(STATE), F(LEASE), F(TOKEN), F(ITEMS), END};
+static const uint8_t rs_list_rm[]    = {F(NS_VERSION), F(ENTRY_VERSION), F(COUNT), END};
+static const uint8_t rs_suppress[]   = {F(STAMP), F(COUNT), END};
 
 /* Any opcode, status >= RC_STATUS_FIRST_ERROR. */
 static const uint8_t rs_error[]      = {F(TEXT), END};
@@ -251,6 +281,13 @@ static const rc__op_layout rc__ops[256] = {
     [RC_OP_INVALIDATE_KEY] = {rq_inval_key, rs_ns_version},
     [RC_OP_FLUSH] = {rq_empty, rs_empty},
     [RC_OP_SUBSCRIBE] = {rq_subscribe, rs_subscribe},
+    [RC_OP_LIST_SET] = {rq_list_set, rs_set},
+    [RC_OP_LIST_GET] = {rq_list_get, rs_list_get},
+    [RC_OP_LIST_LGET] = {rq_list_lget, rs_list_lget},
+    [RC_OP_LIST_REMOVE] = {rq_list_rm, rs_list_rm},
+    [RC_OP_SUPPRESS] = {rq_suppress, rs_suppress},
+    [RC_OP_UNSUPPRESS] = {rq_unsuppress, rs_suppress},
+    [RC_OP_SUPPRESSED] = {rq_ns_info, rs_text},
 };
 
 static const char *const rc__op_names[256] = {
@@ -329,7 +366,15 @@ static int rc__check_len(const rc__type_rule *t, uint64_t len, const rc_limits *
         return t->err_empty;
     if (len > rc__limit_of(t, lim))
         return t->err_long;
+    if (t->unit > 1 && len % t->unit != 0)
+        return t->err_unit;
     return 0;
+}
+
+/* Whether a wire type is the frame's trailing value (rc_encode_head leaves its bytes out). */
+static bool rc__is_value(uint8_t type)
+{
+    return type == RC__T_VALUE || type == RC__T_ITEMS;
 }
 
 static void *rc__member(rc_msg *msg, const rc__field *f)
@@ -599,7 +644,7 @@ static bool rc__field_size(const rc_msg *msg, uint8_t fid, bool need_value, uint
     *size = (uint64_t)t->width + s->len;
     if (t->kind == RC__K_LIST)
         return rc__list_valid(t, *s, msg->ntags);
-    bool readable = s->len == 0 || s->ptr != NULL || (f->type == RC__T_VALUE && !need_value);
+    bool readable = s->len == 0 || s->ptr != NULL || (rc__is_value(f->type) && !need_value);
     return readable && rc__check_len(t, s->len, &wire) == 0;
 }
 
@@ -622,7 +667,7 @@ static int rc__measure(const rc_msg *msg, bool need_value, const uint8_t **layou
         if (!rc__field_size(msg, *fid, need_value, &size))
             return RC_EINVAL;
         *total += size;
-        if (*fid == RC__F_VALUE)
+        if (rc__is_value(rc__fields[*fid].type))
             *value_len = msg->value.len;
     }
     if (*total > UINT32_MAX || *total > LONG_MAX)
@@ -650,7 +695,7 @@ static void rc__write_field(const rc_msg *msg, uint8_t fid, bool with_value, uin
     const rc_slice *s = member;
     rc__put_le(*pos, t->kind == RC__K_LIST ? msg->ntags : s->len, t->width);
     *pos += t->width;
-    if (s->len > 0 && (with_value || f->type != RC__T_VALUE)) {
+    if (s->len > 0 && (with_value || !rc__is_value(f->type))) {
         memcpy(*pos, s->ptr, s->len);
         *pos += s->len;
     }

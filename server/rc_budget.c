@@ -72,7 +72,7 @@ void rc__structure_charge_locked(rc__shard *sh, size_t add, size_t remove)
  */
 bool rc__reserve_locked(rc_store *st, rc__shard *sh, size_t bytes, uint64_t now)
 {
-    if (sh->structure + sh->lease_bytes + bytes > sh->budget)
+    if (sh->structure + sh->lease_bytes + sh->suppress_bytes + bytes > sh->budget)
         return false;
     while (sh->used + bytes > sh->budget)
         if (!rc__hand_free_one_locked(st, sh, now))

@@ -4,8 +4,9 @@
  * Design.  shard->used counts, for every entry, its allocation as
  * malloc_usable_size reports it plus rc_tags_charge() per tag reference;
  * the ring and bucket arrays as allocated (shard->structure); and lease
- * records (shard->lease_bytes).  The hand can free entries only, so
- * structure + lease_bytes is what no eviction can give back.  A write
+ * records (shard->lease_bytes) and suppression tables (shard->suppress_bytes,
+ * rc_store_list.h).  The hand can free entries only, so structure +
+ * lease_bytes + suppress_bytes is what no eviction can give back.  A write
  * estimates its charge before allocating (rc__alloc_estimate reproduces
  * glibc's usable size), and rc__reserve_locked lets the hand free entries
  * until the charge fits; it refuses, changing nothing, when even an empty

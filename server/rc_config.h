@@ -89,7 +89,12 @@
       "(0 = never)")                                                                               \
     X(event_ring_bytes, "event-ring-bytes", SIZE, "16mb", RC_MB, 64 * RC_GB,                       \
       "encoded event bytes the event ring may hold (outside --memory); the oldest events are "     \
-      "dropped beyond it, as beyond event-ring")
+      "dropped beyond it, as beyond event-ring")                                                   \
+    X(max_list_items, "max-list-items", UINT, "1000", 1, 1000000, "most items in one list value")  \
+    X(max_exclude, "max-exclude", UINT, "256", 0, 8191,                                            \
+      "most item ids in one list read's exclude set")                                              \
+    X(max_suppressed, "max-suppressed", UINT, "100000", 0, 10000000,                               \
+      "most item ids one namespace may suppress at once (counted in --memory)")
 
 /* C type stored for each kind. */
 #define RC__CFG_TYPE_UINT   uint64_t

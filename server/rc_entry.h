@@ -31,6 +31,7 @@ enum rc__entry_flag {
     RC__TOMBSTONE = 1u,  /* no value: remembers entry_version until expire_ms */
     RC__SOFT = 2u,       /* soft-invalidated: never fresh again */
     RC__REFERENCED = 4u, /* CLOCK reference bit, set by hits */
+    RC__LIST = 8u,       /* the value is a list (RC_ITEM_SIZE bytes per item), else bytes */
 };
 
 typedef struct rc_entry {
@@ -74,6 +75,12 @@ static inline size_t rc__align4(size_t n)
 static inline size_t rc__entry_size(size_t key_len, size_t ntags, size_t value_len)
 {
     return sizeof(rc_entry) + rc__align4(key_len) + ntags * sizeof(rc_tag_ref) + value_len;
+}
+
+/* rc__entry_kind - enum rc_value_kind of e's value. */
+static inline uint8_t rc__entry_kind(const rc_entry *e)
+{
+    return (e->flags & RC__LIST) ? RC_KIND_LIST : RC_KIND_BYTES;
 }
 
 static inline uint8_t *rc__entry_key(rc_entry *e)

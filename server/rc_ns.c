@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "rc_alloc.h"
+#include "rc_suppress.h"
 #include "recache/rc_errors.h"
 
 #define RC__READ_STRIPES 16u /* power of two */
@@ -101,8 +102,10 @@ void rc_ns_registry_destroy(rc_ns_registry *reg)
         return;
     for (uint32_t i = 0; i < reg->next_id; i++) {
         rc_ns *ns = atomic_load_explicit(&reg->by_id[i], memory_order_relaxed);
-        if (ns)
+        if (ns) {
+            rc_suppress_destroy(atomic_load_explicit(&ns->suppress, memory_order_relaxed));
             free(ns->alloc);
+        }
     }
     free(reg->by_id);
     free(reg->free_ids);
@@ -233,7 +236,8 @@ bool rc_ns_reclaimable(const rc_ns *ns)
 {
     return rc_ns_version(ns) == 1u &&
            !atomic_load_explicit(&ns->configured, memory_order_relaxed) &&
-           rc_ns_counter(ns, RC_NS_CTR_ENTRIES) == 0 && rc_ns_counter(ns, RC_NS_CTR_LEASES) == 0;
+           rc_ns_counter(ns, RC_NS_CTR_ENTRIES) == 0 && rc_ns_counter(ns, RC_NS_CTR_LEASES) == 0 &&
+           atomic_load_explicit(&ns->suppress, memory_order_acquire) == NULL;
 }
 
 /* rc__rebuild_slots_exclusive - re-insert every live namespace into a cleared slot table. */
@@ -435,5 +439,8 @@ long rc_ns_info(const rc_ns *ns, char *buf, size_t cap)
         rc_ns_text_line(buf, cap, &pos, rc__settings[s].name, rc_ns_setting(ns, s));
     for (int c = 0; c < RC_NS_NCOUNTERS; c++)
         rc_ns_text_line(buf, cap, &pos, rc__counter_names[c], rc_ns_counter(ns, c));
+    rc_suppress *sup = atomic_load_explicit(&((rc_ns *)ns)->suppress, memory_order_acquire);
+    rc_ns_text_line(buf, cap, &pos, "suppressed", sup ? rc_suppress_active(sup) : 0);
+    rc_ns_text_line(buf, cap, &pos, "suppress_bytes", sup ? rc_suppress_bytes(sup) : 0);
     return (long)pos;
 }

@@ -85,7 +85,12 @@
       "fills carrying a tag invalidated since the grant")                                          \
     X(ENTRIES, "entries", "entries held, tombstones included (gauge)")                             \
     X(BYTES, "bytes", "bytes charged for those entries (gauge)")                                   \
-    X(LEASES, "leases", "leases outstanding (gauge)")
+    X(LEASES, "leases", "leases outstanding (gauge)")                                              \
+    X(LIST_ITEMS_REMOVED, "list_items_removed", "items removed from lists in place")               \
+    X(LIST_ITEMS_HIDDEN, "list_items_hidden",                                                      \
+      "items list reads left out because the namespace suppresses them")                           \
+    X(SUPPRESSIONS, "suppressions", "item ids newly suppressed")                                   \
+    X(UNSUPPRESSIONS, "unsuppressions", "item ids unsuppressed")
 
 enum rc_ns_setting {
 #define RC__NS_SET_ENUM(id, name, def, lo, hi, help) RC_NS_SET_##id,
@@ -102,6 +107,8 @@ enum rc_ns_counter {
 };
 
 /* One stripe of counters, alone on its cache line(s). */
+struct rc_suppress; /* rc_suppress.h */
+
 typedef struct rc_ns_stripe {
     _Alignas(64) _Atomic uint64_t v[RC_NS_NCOUNTERS];
 } rc_ns_stripe;
@@ -112,7 +119,10 @@ typedef struct rc_ns {
     _Atomic uint64_t version; /* current version, only moves up */
     _Atomic uint64_t settings[RC_NS_NSETTINGS];
     _Atomic bool configured; /* set once configured: such a namespace is never reclaimed */
-    void *alloc;             /* the raw allocation this struct was aligned inside */
+    /* Suppression set (rc_suppress.h), created on first use and freed with the namespace;
+     * a namespace that has one is never reclaimed. */
+    _Atomic(struct rc_suppress *) suppress;
+    void *alloc; /* the raw allocation this struct was aligned inside */
     uint16_t id;
     uint8_t name_len;
     uint8_t name[RC_NS_MAX_NAME + 1]; /* NUL-terminated for reports */
@@ -156,7 +166,8 @@ uint64_t rc_ns_registry_reclaimed(const rc_ns_registry *reg);
 void rc_ns_enter(rc_ns_registry *reg);
 void rc_ns_leave(rc_ns_registry *reg);
 
-/* rc_ns_reclaimable - empty (no entries, no leases), never configured, at version 1. */
+/* rc_ns_reclaimable - empty (no entries, no leases, no suppression set), never configured, at
+ * version 1. */
 bool rc_ns_reclaimable(const rc_ns *ns);
 
 /*
@@ -209,7 +220,8 @@ int rc_ns_configure(rc_ns *ns, const uint8_t *text, size_t len, uint64_t max_val
                     size_t errlen);
 
 /*
- * rc_ns_info - "version N", every setting and every counter, one
+ * rc_ns_info - "version N", every setting, every counter, then the
+ * suppression set's "suppressed" and "suppress_bytes" (rc_suppress.h), one
  * "name value\n" line each, into buf.  Returns the length written, truncated
  * to cap (NUL-terminated when there is room).
  */

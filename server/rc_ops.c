@@ -15,6 +15,15 @@
  * layer (rc_service.h), which does all three in one place, and then append
  * their own response.  So no handler can forget an event.
  *
+ * Lists (rc_store_list.h).  LIST_SET is SET with the list kind.  LIST_GET
+ * and LIST_LGET are GET and LGET with the list kind: the store copies the
+ * whole list into the reserved output under the shard lock, then, with no
+ * lock held, rc_store_list_filter compacts it there (exclude set,
+ * suppressions, top N) before the head is encoded in front of it.  A
+ * parked LIST_LGET carries its filter in its record (rc_park_list).  Id
+ * sets are decoded into a bounded array only after their count passed
+ * the limit that applies (max-exclude, max-list-items, max-suppressed).
+ *
  * GET and LGET write their response in place: they reserve the encoded
  * head plus the value in the connection's output from inside the store's
  * value sink, let the store copy the value there under the shard lock, then
@@ -40,6 +49,7 @@
 #include "rc_server.h"
 #include "rc_service.h"
 #include "rc_store.h"
+#include "rc_store_list.h"
 #include "rc_sub.h"
 
 /* Room for a STATS or NS_INFO text report. */
@@ -97,7 +107,7 @@ static void rc__reply(const rc__op_ctx *x, rc_msg *resp, int rc)
 
 static rc_store_key rc__key(const rc_msg *req)
 {
-    rc_store_key key = {req->ns, req->key, req->ns_version, req->min_version};
+    rc_store_key key = {req->ns, req->key, req->ns_version, req->min_version, RC_KIND_BYTES};
     return key;
 }
 
@@ -283,7 +293,8 @@ static bool rc__has_token(const uint8_t token[RC_TOKEN_SIZE])
     return false;
 }
 
-static void rc__handle_SET(const rc__op_ctx *x)
+/* SET and LIST_SET: a write of a value of `kind` with every SET option. */
+static void rc__write(const rc__op_ctx *x, uint8_t kind)
 {
     const rc_msg *req = x->req;
     rc_msg resp = rc__response(x);
@@ -300,6 +311,7 @@ static void rc__handle_SET(const rc__op_ctx *x)
         .tags = req->tags,
         /* A lease fill: the store rejects it (LEASE_REJECTED) unless its lease is current. */
         .token = rc__has_token(req->token) ? req->token : NULL,
+        .kind = kind,
     };
     rc_store_key key = rc__key(req);
     rc_store_write_result out = {0};
@@ -307,6 +319,11 @@ static void rc__handle_SET(const rc__op_ctx *x)
     resp.ns_version = out.ns_version;
     resp.entry_version = out.entry_version;
     rc__reply(x, &resp, rc);
+}
+
+static void rc__handle_SET(const rc__op_ctx *x)
+{
+    rc__write(x, RC_KIND_BYTES);
 }
 
 static void rc__handle_DELETE(const rc__op_ctx *x)
@@ -385,6 +402,213 @@ static void rc__handle_NS_CONFIG(const rc__op_ctx *x)
         return;
     }
     rc__reply_ns_info(x);
+}
+
+/* ---- lists and suppression (see the file comment) ------------------------------------------- */
+
+/* The ids of req's id field as a malloc'ed array (NULL when empty; at most RC_WIRE_MAX_IDS). */
+static uint64_t *rc__ids(const rc_msg *req, size_t *n)
+{
+    *n = req->ids.len / RC_ID_SIZE;
+    if (*n == 0)
+        return NULL;
+    uint64_t *ids = rc_xmalloc(*n * sizeof(*ids));
+    for (size_t i = 0; i < *n; i++)
+        ids[i] = rc_id_get(req->ids.ptr + i * RC_ID_SIZE);
+    return ids;
+}
+
+/* A list read's exclude set, sorted and deduplicated; RC_EEXCLUDE_TOO_LARGE over max-exclude. */
+static int rc__exclude(const rc__op_ctx *x, uint64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    if (x->req->ids.len / RC_ID_SIZE > x->server->cfg->max_exclude)
+        return RC_EEXCLUDE_TOO_LARGE;
+    *ids = rc__ids(x->req, n);
+    *n = rc_ids_sort_unique(*ids, *n);
+    return 0;
+}
+
+/* Filter the list the store copied into region, in place; out->value_len follows. */
+static void rc__list_filter_region(const rc__op_ctx *x, rc__get_region *region,
+                                   const uint64_t *exclude, size_t nexclude, rc_store_read *out)
+{
+    uint32_t kept = 0;
+    if (region->frame != NULL && region->value_len > 0)
+        kept = rc_store_list_filter(x->server->store, x->req->ns, region->frame + region->head_len,
+                                    (uint32_t)(region->value_len / RC_ITEM_SIZE), exclude, nexclude,
+                                    x->req->top, x->now_ms, NULL);
+    region->value_len = (size_t)kept * RC_ITEM_SIZE;
+    out->value_len = (uint32_t)region->value_len;
+}
+
+/*
+ * rc__list_read_begin - a list read's exclude set (sorted; *exclude owned by
+ * the caller) and its response region.  false after answering the request
+ * (EXCLUDE_TOO_LARGE, or INTERNAL), with nothing left to free.
+ */
+static bool rc__list_read_begin(const rc__op_ctx *x, rc_msg *resp, rc__get_region *region,
+                                uint64_t **exclude, size_t *nexclude)
+{
+    int rc = rc__exclude(x, exclude, nexclude);
+    if (rc == 0 && rc__region_init(x, resp, region))
+        return true;
+    if (rc != 0)
+        rc__reply(x, resp, rc);
+    free(*exclude);
+    return false;
+}
+
+static void rc__handle_LIST_SET(const rc__op_ctx *x)
+{
+    rc__write(x, RC_KIND_LIST);
+}
+
+static void rc__handle_LIST_GET(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    uint64_t *exclude;
+    size_t nexclude;
+    rc__get_region region;
+    if (!rc__list_read_begin(x, &resp, &region, &exclude, &nexclude))
+        return;
+    int rc;
+    rc_store_key key = rc__key(x->req);
+    key.kind = RC_KIND_LIST;
+    rc_store_read out = {0};
+    rc = rc_store_get(x->server->store, &key, x->now_ms, rc__get_sink, &region, &out);
+    resp.ns_version = out.ns_version;
+    if (rc != 0) {
+        rc__reply(x, &resp, rc);
+    } else {
+        rc__list_filter_region(x, &region, exclude, nexclude, &out);
+        rc__read_fields(&resp, &out);
+        rc__commit_in_place(x, &resp, &region);
+    }
+    free(exclude);
+}
+
+/* A parked LIST_LGET's filter: top N, the namespace, the exclude set (taken over). */
+static rc_park_list *rc__park_list_new(const rc_msg *req, const uint64_t *exclude, size_t n)
+{
+    rc_park_list *l = rc_xcalloc(1, sizeof(*l) + n * sizeof(uint64_t));
+    l->top = req->top;
+    l->ns_len = (uint8_t)req->ns.len;
+    memcpy(l->ns, req->ns.ptr, req->ns.len);
+    l->nexclude = n;
+    if (n)
+        memcpy(l->exclude, exclude, n * sizeof(uint64_t));
+    return l;
+}
+
+/* LIST_LGET: LGET of a list, filtered like LIST_GET (also when a fill answers it later). */
+static void rc__handle_LIST_LGET(const rc__op_ctx *x)
+{
+    const rc_msg *req = x->req;
+    const rc_config *cfg = x->server->cfg;
+    rc_msg resp = rc__response(x);
+    uint64_t *exclude;
+    size_t nexclude;
+    rc__get_region region;
+    if (!rc__list_read_begin(x, &resp, &region, &exclude, &nexclude))
+        return;
+    int rc;
+    rc_parked *p = req->wait_ms > 0 ? rc_park_new(x->conn, req->request_id) : NULL;
+    if (p != NULL) {
+        p->opcode = RC_OP_LIST_LGET;
+        p->kind = RC_KIND_LIST;
+        p->list = rc__park_list_new(req, exclude, nexclude);
+    }
+    rc_store_lease_opts opts = {
+        .lease_ms = (uint32_t)cfg->lease_ms,
+        .max_waiters_key = (uint32_t)cfg->max_waiters_key,
+        .waiter = p != NULL ? &p->waiter : NULL,
+    };
+    rc_store_key key = rc__key(req);
+    key.kind = RC_KIND_LIST;
+    rc_store_lease_read out = {0};
+    rc = rc_store_lget(x->server->store, &key, &opts, x->now_ms, rc__get_sink, &region, &out);
+    if (rc == 0 && out.outcome == RC_LGET_PARKED) {
+        uint32_t wait = req->wait_ms < cfg->max_wait_ms ? req->wait_ms : (uint32_t)cfg->max_wait_ms;
+        rc_park_commit(p, x->now_ms, wait, out.read.ns_version);
+    } else {
+        if (p != NULL)
+            rc_park_free(p);
+        resp.ns_version = out.read.ns_version;
+        if (rc != 0) {
+            rc__reply(x, &resp, rc);
+        } else {
+            if (out.outcome == RC_LGET_HIT)
+                rc__list_filter_region(x, &region, exclude, nexclude, &out.read);
+            rc__lget_answer(x, &resp, &out, &region);
+        }
+    }
+    free(exclude);
+}
+
+static void rc__handle_LIST_REMOVE(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    size_t n = x->req->ids.len / RC_ID_SIZE;
+    if (n > x->server->cfg->max_list_items) {
+        rc__reply(x, &resp, RC_ETOO_MANY_ITEMS);
+        return;
+    }
+    uint64_t *ids = rc__ids(x->req, &n);
+    rc_store_key key = rc__key(x->req);
+    key.kind = RC_KIND_LIST;
+    rc_store_list_removal out;
+    int rc = rc_svc_list_remove(x->server, x->conn->worker, &key, ids, n, x->now_ms, &out);
+    resp.ns_version = out.ns_version;
+    resp.entry_version = out.entry_version;
+    resp.count = out.removed;
+    rc__reply(x, &resp, rc);
+    free(ids);
+}
+
+/* SUPPRESS and UNSUPPRESS: one change of the namespace's suppression set. */
+static void rc__suppression(const rc__op_ctx *x, bool suppress)
+{
+    rc_msg resp = rc__response(x);
+    size_t n = x->req->ids.len / RC_ID_SIZE;
+    if (suppress && n > x->server->cfg->max_suppressed) {
+        rc__reply(x, &resp, RC_ESUPPRESS_FULL);
+        return;
+    }
+    uint64_t *ids = rc__ids(x->req, &n);
+    rc_store_suppress_result out;
+    int rc = suppress
+                 ? rc_svc_suppress(x->server, x->req->ns, ids, n, x->req->ttl_ms, x->now_ms, &out)
+                 : rc_svc_unsuppress(x->server, x->req->ns, ids, n, x->now_ms, &out);
+    resp.stamp = out.stamp;
+    resp.count = out.affected;
+    rc__reply(x, &resp, rc);
+    free(ids);
+}
+
+static void rc__handle_SUPPRESS(const rc__op_ctx *x)
+{
+    rc__suppression(x, true);
+}
+
+static void rc__handle_UNSUPPRESS(const rc__op_ctx *x)
+{
+    rc__suppression(x, false);
+}
+
+/* SUPPRESSED: the namespace's live suppressions (none for an unknown namespace). */
+static void rc__handle_SUPPRESSED(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    rc_store *st = x->server->store;
+    size_t cap = (size_t)rc_store_suppressed_count(st, x->req->ns) * RC_SUPPRESSION_SIZE;
+    uint8_t *buf = rc_xmalloc(cap + 1u);
+    long n = rc_store_suppressed(st, x->req->ns, x->now_ms, buf, cap);
+    resp.value.ptr = buf;
+    resp.value.len = n > 0 ? (uint32_t)((size_t)n * RC_SUPPRESSION_SIZE) : 0;
+    rc__reply(x, &resp, 0);
+    free(buf);
 }
 
 /* ---- subscribe channel and pushes (see the file comment) ------------------------------------ */

@@ -26,6 +26,7 @@
 #include "rc_conn.h"
 #include "rc_log.h"
 #include "rc_store.h"
+#include "rc_store_list.h"
 
 #define RC__PARKED_OF(ptr, member)                                                                 \
     ((rc_parked *)(void *)((char *)(ptr)-offsetof(rc_parked, member)))
@@ -62,6 +63,8 @@ rc_parked *rc_park_new(rc_conn *c, uint32_t request_id)
     p->worker = c->worker;
     p->conn = c;
     p->request_id = request_id;
+    p->opcode = RC_OP_LGET;
+    p->kind = RC_KIND_BYTES;
     p->heap_index = RC_PARK_NO_HEAP;
     return p;
 }
@@ -70,6 +73,7 @@ void rc_park_free(rc_parked *p)
 {
     if (p->value != NULL)
         rc__value_unref(p->value);
+    free(p->list);
     free(p);
 }
 
@@ -180,7 +184,7 @@ static rc_conn *rc__park_unlink(rc_parked *p)
 static rc_msg rc__lget_response(const rc_parked *p, uint16_t status)
 {
     rc_msg resp = {0};
-    resp.opcode = RC_OP_LGET;
+    resp.opcode = p->opcode;
     resp.hflags = RC_HF_RESPONSE;
     resp.request_id = p->request_id;
     resp.status = status;
@@ -196,7 +200,7 @@ static void rc__park_reply(rc_conn *c, rc_parked *p, const rc_msg *resp)
     int err = rc_conn_send(c, resp);
     if (err != 0) {
         rc_log_error("cannot encode a parked lget response: %s", rc_strerror(err));
-        rc_conn_send_error(c, RC_OP_LGET, p->request_id, RC_EINTERNAL,
+        rc_conn_send_error(c, p->opcode, p->request_id, RC_EINTERNAL,
                            "the response could not be encoded");
     }
     rc_park_free(p);
@@ -216,6 +220,28 @@ static void rc__released_response(const rc_parked *p, rc_msg *resp)
 }
 
 /*
+ * A RELEASED LIST_LGET: the filled list through the reader's filter (exclude
+ * set, the namespace's suppressions now, top N), like any list read.
+ */
+static void rc__park_answer_list(rc_conn *c, rc_parked *p, rc_msg *resp)
+{
+    rc__released_response(p, resp);
+    uint8_t *items = NULL;
+    if (p->value->len > 0) {
+        items = rc_xmalloc(p->value->len);
+        memcpy(items, p->value->data, p->value->len);
+    }
+    const rc_park_list *l = p->list;
+    uint32_t kept = rc_store_list_filter(p->worker->server->store, (rc_slice){l->ns, l->ns_len},
+                                         items, p->value->len / RC_ITEM_SIZE, l->exclude,
+                                         l->nexclude, l->top, uv_now(&p->worker->loop), NULL);
+    resp->value.ptr = items;
+    resp->value.len = kept * RC_ITEM_SIZE;
+    rc__park_reply(c, p, resp);
+    free(items);
+}
+
+/*
  * Answer p, detached by a woken list, on its owner: RELEASED gets the
  * value, PROMOTED the new lease, anything else (CANCELLED, or a RELEASED
  * without a value, which only a store bug could produce) a MISS without a
@@ -229,6 +255,16 @@ static void rc__park_answer_woken(rc_parked *p)
         return;
     }
     rc_msg resp = rc__lget_response(p, RC_STATUS_MISS);
+    if (p->waiter.outcome == RC_WAITER_RELEASED && p->value != NULL && p->fill_kind != p->kind) {
+        rc_conn_send_error(c, p->opcode, p->request_id, RC_EWRONG_KIND, NULL);
+        rc_park_free(p);
+        rc_conn_flush(c);
+        return;
+    }
+    if (p->waiter.outcome == RC_WAITER_RELEASED && p->value != NULL && p->list != NULL) {
+        rc__park_answer_list(c, p, &resp);
+        return;
+    }
     if (p->waiter.outcome == RC_WAITER_RELEASED && p->value != NULL) {
         rc__released_response(p, &resp);
     } else if (p->waiter.outcome == RC_WAITER_PROMOTED) {
@@ -297,6 +333,7 @@ static void rc__park_attach_fill(rc_parked *p, const rc_park_fill *fill, rc_park
     p->fill_entry_version = fill->entry_version;
     p->fill_client_flags = fill->client_flags;
     p->fill_ttl_ms = fill->ttl_ms;
+    p->fill_kind = fill->kind;
 }
 
 /* Hand p to its owner's queue; a stopped owner's requests go to the server's lost list. */
@@ -353,7 +390,7 @@ void rc_park_conn_shutdown(rc_conn *c)
         rc__park_unlink(p);
         if (!rc_store_unpark(st, &p->waiter, RC_WAITER_ABANDONED))
             continue; /* orphaned: its delivery ends on the server's lost list */
-        rc_conn_send_error(c, RC_OP_LGET, p->request_id, RC_ESHUTTING_DOWN,
+        rc_conn_send_error(c, p->opcode, p->request_id, RC_ESHUTTING_DOWN,
                            "server shutting down: the parked request was not answered");
         rc_park_free(p);
     }

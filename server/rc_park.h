@@ -72,7 +72,21 @@ typedef struct rc_park_fill {
     uint64_t entry_version; /* from the write result */
     uint32_t client_flags;  /* from the request */
     uint32_t ttl_ms;        /* TTL the store applied (default, jitter): RC_TTL_NONE = no expiry */
+    uint8_t kind;           /* enum rc_value_kind of the value stored */
 } rc_park_fill;
+
+/*
+ * What a parked LIST_LGET asked for beyond the key (owned by its record):
+ * the answer is the filled list filtered like any list read (exclude set,
+ * the namespace's suppressions at answer time, top N).
+ */
+typedef struct rc_park_list {
+    uint32_t top;
+    uint8_t ns_len;
+    uint8_t ns[255];
+    size_t nexclude;
+    uint64_t exclude[]; /* sorted (rc_ids_sort_unique) */
+} rc_park_list;
 
 /* (typedef rc_parked is in rc_server.h, which the worker's heap needs.) */
 struct rc_parked {
@@ -82,6 +96,9 @@ struct rc_parked {
     /* Set before parking, then immutable: read by any delivering thread. */
     rc_worker *worker;
     uint32_t request_id;
+    uint8_t opcode;     /* RC_OP_LGET or RC_OP_LIST_LGET: the layout of every answer */
+    uint8_t kind;       /* enum rc_value_kind the reader expects */
+    rc_park_list *list; /* LIST_LGET: its filter (owned), else NULL */
 
     /* Owning worker only. */
     rc_conn *conn;                    /* NULL once orphaned (the connection went away) */
@@ -96,6 +113,7 @@ struct rc_parked {
     uint64_t fill_entry_version;
     uint32_t fill_client_flags;
     uint32_t fill_ttl_ms;
+    uint8_t fill_kind;
 };
 
 #define RC_PARK_NO_HEAP SIZE_MAX
@@ -104,6 +122,8 @@ struct rc_parked {
  * rc_park_new - a parked-request record for request_id on connection c,
  * not yet linked anywhere: pass &p->waiter to rc_store_lget, then either
  * rc_park_commit (outcome PARKED) or rc_park_free.  Worker thread of c.
+ * The record answers as an LGET of a byte value; a LIST_LGET sets opcode,
+ * kind and list before passing it to the store.
  */
 rc_parked *rc_park_new(rc_conn *c, uint32_t request_id);
 
@@ -116,7 +136,7 @@ rc_parked *rc_park_new(rc_conn *c, uint32_t request_id);
  */
 void rc_park_commit(rc_parked *p, uint64_t now_ms, uint32_t wait_ms, uint64_t ns_version);
 
-/* rc_park_free - free a record that is linked nowhere (drops its value reference). */
+/* rc_park_free - free a record that is linked nowhere (drops its value reference and list). */
 void rc_park_free(rc_parked *p);
 
 /*

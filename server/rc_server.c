@@ -550,6 +550,8 @@ static int rc__store_init(rc_server *srv)
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
         .max_key = (uint16_t)cfg->max_key,
         .max_waiters = (uint32_t)cfg->max_waiters,
+        .max_list_items = (uint32_t)cfg->max_list_items,
+        .max_suppressed = (uint32_t)cfg->max_suppressed,
         .on_version = rc_svc_on_version, /* namespace versions moving become BUMP events */
         .hook_ctx = srv,
     };

@@ -10,6 +10,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "rc_service.h"
 
+#include <stdlib.h>
+
+#include "rc_alloc.h"
 #include "rc_park.h"
 #include "rc_sub.h"
 
@@ -18,6 +21,7 @@
 #define RC__CAUSE_DELETE     "delete"
 #define RC__CAUSE_INVALIDATE "invalidate"
 #define RC__CAUSE_TOUCH      "touch"
+#define RC__CAUSE_LIST_RM    "list-remove"
 
 /* rc__publish_key - a KEY event for key at ns_version with mode and cause. */
 static void rc__publish_key(rc_server *srv, const rc_store_key *key, uint8_t mode,
@@ -57,6 +61,7 @@ int rc_svc_set(rc_server *srv, rc_worker *self, const rc_store_key *key, const r
         .entry_version = out->entry_version,
         .client_flags = w->client_flags,
         .ttl_ms = out->ttl_ms,
+        .kind = w->kind,
     };
     rc_park_deliver(self, out->woken, &fill);
     out->woken = NULL;
@@ -131,6 +136,56 @@ size_t rc_svc_sweep(rc_server *srv, rc_worker *self, uint64_t now_ms, size_t bud
     size_t freed = rc_store_sweep(srv->store, now_ms, budget, &woken);
     rc_park_deliver(self, woken, NULL);
     return freed;
+}
+
+int rc_svc_list_remove(rc_server *srv, rc_worker *self, const rc_store_key *key, uint64_t *ids,
+                       size_t n, uint64_t now_ms, rc_store_list_removal *out)
+{
+    rc_lease_waiter *woken = NULL;
+    int rc = rc_store_list_remove(srv->store, key, ids, n, now_ms, out, &woken);
+    if (rc__published_outcome(rc))
+        rc__publish_key(srv, key, RC_INVAL_HARD, out->ns_version, RC__CAUSE_LIST_RM);
+    rc_park_deliver(self, woken, NULL);
+    return rc;
+}
+
+/*
+ * rc__publish_ids - events of `kind` for ns carrying ids (u64 LE each in
+ * the text field), RC_WIRE_MAX_IDS per event.
+ */
+static void rc__publish_ids(rc_server *srv, uint8_t kind, rc_slice ns, const uint64_t *ids,
+                            size_t n)
+{
+    uint8_t *buf = rc_xmalloc((n < RC_WIRE_MAX_IDS ? n : RC_WIRE_MAX_IDS) * RC_ID_SIZE + 1u);
+    for (size_t done = 0; done < n;) {
+        size_t chunk = n - done < RC_WIRE_MAX_IDS ? n - done : RC_WIRE_MAX_IDS;
+        for (size_t i = 0; i < chunk; i++)
+            rc_id_put(buf + i * RC_ID_SIZE, ids[done + i]);
+        rc_event e = {.kind = kind, .ns = ns, .text = {buf, (uint32_t)(chunk * RC_ID_SIZE)}};
+        rc_sub_publish(srv, &e);
+        done += chunk;
+    }
+    free(buf);
+}
+
+int rc_svc_suppress(rc_server *srv, rc_slice ns, uint64_t *ids, size_t n, uint32_t ttl_ms,
+                    uint64_t now_ms, rc_store_suppress_result *out)
+{
+    n = rc_ids_sort_unique(ids, n);
+    int rc = rc_store_suppress(srv->store, ns, ids, n, ttl_ms, now_ms, out);
+    if (rc == 0)
+        rc__publish_ids(srv, RC_EV_SUPPRESS, ns, ids, n);
+    return rc;
+}
+
+int rc_svc_unsuppress(rc_server *srv, rc_slice ns, uint64_t *ids, size_t n, uint64_t now_ms,
+                      rc_store_suppress_result *out)
+{
+    n = rc_ids_sort_unique(ids, n);
+    int rc = rc_store_unsuppress(srv->store, ns, ids, n, now_ms, out);
+    if (rc == 0)
+        rc__publish_ids(srv, RC_EV_UNSUPPRESS, ns, ids, n);
+    return rc;
 }
 
 void rc_svc_on_version(void *ctx, rc_slice ns, uint64_t version)

@@ -18,7 +18,11 @@
  * So DELETE, INVALIDATE_KEY and TOUCH publish a KEY event on OK and on
  * MISS; INVALIDATE_TAG publishes TAG for every valid request; a stored SET
  * publishes KEY.  Each KEY event carries its cause in the event's text
- * ("set", "delete", "invalidate", "touch").  The event is in the node's
+ * ("set", "delete", "invalidate", "touch", "list-remove").  A list write
+ * is a SET (cause "set"); an in-place removal publishes KEY (cause
+ * "list-remove") on OK and on MISS, like an invalidation; SUPPRESS and
+ * UNSUPPRESS publish their own event kinds carrying the item ids, which
+ * near-caches apply to their cached lists.  The event is in the node's
  * log before the function returns, hence before the caller acknowledges
  * the request: a subscriber that has applied every event up to the node's
  * sequence number after an acknowledgement has applied that change.
@@ -36,6 +40,7 @@
 
 #include "rc_server.h"
 #include "rc_store.h"
+#include "rc_store_list.h"
 
 /*
  * rc_svc_set - rc_store_set, then (when stored) a KEY event and the answers
@@ -78,6 +83,26 @@ void rc_svc_flush(rc_server *srv, rc_worker *self);
  * expired leases.  Returns the number of entries freed.
  */
 size_t rc_svc_sweep(rc_server *srv, rc_worker *self, uint64_t now_ms, size_t budget);
+
+/*
+ * rc_svc_list_remove - rc_store_list_remove (ids sorted and deduplicated in
+ * place), then a KEY event (cause "list-remove") on OK and on MISS, and the
+ * answers to the reader the cancelled lease promoted.
+ */
+int rc_svc_list_remove(rc_server *srv, rc_worker *self, const rc_store_key *key, uint64_t *ids,
+                       size_t n, uint64_t now_ms, rc_store_list_removal *out);
+
+/*
+ * rc_svc_suppress - rc_store_suppress (ids sorted and deduplicated in
+ * place), then, when it succeeded, SUPPRESS events carrying every id
+ * (RC_WIRE_MAX_IDS per event).
+ */
+int rc_svc_suppress(rc_server *srv, rc_slice ns, uint64_t *ids, size_t n, uint32_t ttl_ms,
+                    uint64_t now_ms, rc_store_suppress_result *out);
+
+/* rc_svc_unsuppress - rc_store_unsuppress, then UNSUPPRESS events carrying every id. */
+int rc_svc_unsuppress(rc_server *srv, rc_slice ns, uint64_t *ids, size_t n, uint64_t now_ms,
+                      rc_store_suppress_result *out);
 
 /* rc_svc_on_version - the store's on_version hook (ctx = the server): publishes BUMP. */
 void rc_svc_on_version(void *ctx, rc_slice ns, uint64_t version);

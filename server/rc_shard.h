@@ -66,6 +66,7 @@ struct rc__shard {
     size_t used;               /* all bytes charged to this shard */
     size_t structure;          /* part of used: ring and bucket arrays */
     size_t lease_bytes;        /* part of used: lease records (the hand cannot free them) */
+    size_t suppress_bytes;     /* part of used: suppression tables charged here (rc_store_list.h) */
     uint64_t reclaim_gen;      /* obsolete generation the current reclaim pass covers */
     uint32_t reclaim_pos;      /* ring slot where the reclaim pass resumes */
     uint32_t reclaim_left;     /* ring slots the pass has still to visit (0 = no pass) */
@@ -85,6 +86,7 @@ struct rc_store {
     _Atomic uint64_t obsolete_gen;         /* advanced by bumps, hard tag invalidations, flush */
     _Atomic uint64_t tag_invalidations[2]; /* by enum rc_inval_mode */
     _Atomic uint64_t parked;               /* lease readers parked across all shards */
+    _Atomic uint64_t suppress_bytes;       /* charged for suppression tables (rc_store_list.h) */
     size_t max_key;
     size_t page_size;
     uint32_t nshards;
@@ -137,5 +139,12 @@ void rc__shard_clear_locked(rc_store *st, rc__shard *sh);
  */
 int rc__resolve(rc_store *st, const rc_store_key *key, bool create, rc__target *t,
                 uint64_t *ns_version);
+
+/*
+ * rc__ns_create (rc_store.c) - find or create a namespace, reclaiming empty
+ * ones once when the registry is full.  The caller holds its reader stripe
+ * and no namespace pointer (the stripe is dropped around a reclamation).
+ */
+int rc__ns_create(rc_store *st, rc_slice name, rc_ns **out);
 
 #endif /* RECACHE_RC_SHARD_H */

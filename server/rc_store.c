@@ -36,6 +36,7 @@
 #include "rc_alloc.h"
 #include "rc_shard.h"
 #include "rc_store_lease.h"
+#include "rc_store_list.h"
 
 /*
  * rc__advance - rc_ns_advance plus, when the version moved, the obsolete
@@ -85,7 +86,7 @@ static int rc__check_key(const rc_store *st, const rc_store_key *key)
  * empty namespaces and try once more.  The caller holds its reader stripe
  * and no namespace pointer: the stripe is dropped around the reclamation.
  */
-static int rc__ns_create(rc_store *st, rc_slice name, rc_ns **out)
+int rc__ns_create(rc_store *st, rc_slice name, rc_ns **out)
 {
     int rc = rc_ns_get_or_create(st->namespaces, name.ptr, name.len, out);
     if (rc != RC_ETOO_MANY_NAMESPACES)
@@ -187,8 +188,9 @@ static uint64_t rc__expiry(const rc_ns *ns, uint32_t ttl_ms, uint64_t now, bool 
 
 /*
  * rc__plan_write - every check that needs no lock, in the order: key, value
- * size (global cap), condition, tags, namespace (created here), value size
- * (namespace cap); then expiry, stale window and allocation size.
+ * size (global cap), condition, list shape (a list value: rc__list_check),
+ * tags, namespace (created here), value size (namespace cap); then expiry,
+ * stale window and allocation size.
  */
 static int rc__plan_write(rc_store *st, const rc_store_key *key, const rc_store_write *w,
                           uint64_t now, rc__write_plan *p, rc__target *t, uint64_t *ns_version)
@@ -200,6 +202,13 @@ static int rc__plan_write(rc_store *st, const rc_store_key *key, const rc_store_
         return RC_EVALUE_TOO_LARGE;
     if (w->cond > RC_COND_CAS)
         return RC_EBAD_ARGUMENT;
+    if (w->kind == RC_KIND_LIST) {
+        rc = rc__list_check(st, w->value, w->value_len);
+        if (rc)
+            return rc;
+    } else if (w->kind != RC_KIND_BYTES) {
+        return RC_EBAD_ARGUMENT;
+    }
     p->tag_charge = 0;
     rc = rc__parse_tags(st, w, p);
     if (rc)
@@ -249,7 +258,7 @@ static void rc__entry_fill(rc_store *st, rc_entry *e, const rc__target *t, const
     e->key_len = t->key_len;
     e->ns_id = t->ns->id;
     e->ntags = (uint8_t)p->ntags;
-    e->flags = 0;
+    e->flags = w->kind == RC_KIND_LIST ? RC__LIST : 0;
     e->written = rc_hlc_now(&st->clock);
     memcpy(rc__entry_key(e), t->key, t->key_len);
     if (w->value_len)
@@ -284,7 +293,7 @@ static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_w
     }
     rc_entry *e = rc_xmalloc(p->alloc_size);
     size_t charge = rc_alloc_usable(e) + p->tag_charge;
-    bool fits = sh->structure + sh->lease_bytes + charge <= sh->budget;
+    bool fits = sh->structure + sh->lease_bytes + sh->suppress_bytes + charge <= sh->budget;
     if (fits) {
         if (old)
             rc__entry_drop_locked(st, sh, old);
@@ -411,11 +420,15 @@ static int rc__get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_va
     rc__shard *sh = t.shard;
     rc_entry *e;
     enum rc__life life = rc__lock_and_find(st, &t, now_ms, &e);
-    if (rc__is_live(life))
+    if (rc__is_live(life) && rc__entry_kind(e) != key->kind)
+        rc = RC_EWRONG_KIND;
+    else if (rc__is_live(life))
         rc__serve_locked(e, life, now_ms, sink, sink_ctx, out);
     else
         rc = RC_EMISS;
     pthread_mutex_unlock(&sh->lock);
+    if (rc == RC_EWRONG_KIND)
+        return rc;
     enum rc_ns_counter c =
         rc ? RC_NS_CTR_MISSES : (life == RC__FRESH ? RC_NS_CTR_HITS : RC_NS_CTR_STALE_HITS);
     rc_ns_count(t.ns, sh->stripe, c, 1);
@@ -646,6 +659,7 @@ void rc_store_totals_get(rc_store *st, rc_store_totals *out)
     out->bytes_limit = st->cfg.memory_limit;
     out->nshards = st->nshards;
     out->tags_live = rc_tags_live(st->tags);
+    out->suppress_bytes = atomic_load(&st->suppress_bytes);
 }
 
 /* Lines of rc_store_stats_text: X("name", value expression over tot and st). */
@@ -663,7 +677,9 @@ void rc_store_totals_get(rc_store *st, rc_store_totals *out)
     X("obsolete_generation", atomic_load(&st->obsolete_gen))                                       \
     X("tag_invalidations_hard", atomic_load(&st->tag_invalidations[RC_INVAL_HARD]))                \
     X("tag_invalidations_soft", atomic_load(&st->tag_invalidations[RC_INVAL_SOFT]))                \
-    X("parked", atomic_load(&st->parked))
+    X("parked", atomic_load(&st->parked))                                                          \
+    X("suppress_bytes", tot.suppress_bytes)                                                        \
+    X("suppressed", rc_store_suppressed_total(st))
 
 long rc_store_stats_text(rc_store *st, char *buf, size_t cap)
 {

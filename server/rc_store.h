@@ -46,6 +46,12 @@
 
 typedef struct rc_store rc_store;
 
+/* Value kinds: opaque bytes, or a list of (item id, score) in rank order (rc_store_list.h). */
+enum rc_value_kind {
+    RC_KIND_BYTES = 0,
+    RC_KIND_LIST = 1,
+};
+
 typedef struct rc_store_config {
     size_t memory_limit;     /* bytes charged for entries, across all shards */
     uint32_t nshards;        /* power of two, 1..4096; 0 = choose from memory_limit */
@@ -58,6 +64,8 @@ typedef struct rc_store_config {
     uint16_t max_key;        /* longest key accepted (RC_EKEY_TOO_LONG); 0 = RC_WIRE_MAX_KEY.
                                 Part of the largest possible entry, hence of the shard sizing. */
     uint32_t max_waiters;    /* parked lease readers allowed across the node (0 = none may park) */
+    uint32_t max_list_items; /* items in one list value (RC_ETOO_MANY_ITEMS); 0 = 1000 */
+    uint32_t max_suppressed; /* item ids one namespace may suppress at once */
     /*
      * Called after a namespace's current version moved (a bump, or a read's
      * min_version adopted), with the new version, on the calling thread and
@@ -74,6 +82,7 @@ typedef struct rc_store_key {
     rc_slice key;
     uint64_t version;
     uint64_t min_version; /* reads: adopt this version first if the namespace is behind; 0 = none */
+    uint8_t kind;         /* reads: enum rc_value_kind expected; another kind is RC_EWRONG_KIND */
 } rc_store_key;
 
 /*
@@ -105,6 +114,7 @@ typedef struct rc_store_write {
     uint64_t cas_version;   /* RC_COND_CAS: expected stored version */
     rc_slice tags;          /* rc_proto list encoding (u8 len + bytes) x ntags */
     const uint8_t *token; /* lease token (RC_TOKEN_SIZE bytes) for a lease fill; NULL = plain set */
+    uint8_t kind;         /* enum rc_value_kind of value (a list: RC_ITEM_SIZE bytes per item) */
 } rc_store_write;
 
 typedef struct rc_store_write_result {
@@ -133,7 +143,8 @@ void rc_store_destroy(rc_store *st);
 
 /*
  * rc_store_get - look up key.  Returns 0 on a hit (fresh or stale; see
- * out->state) after handing the value to sink, or RC_EMISS.  Sets the
+ * out->state) after handing the value to sink, or RC_EMISS, or
+ * RC_EWRONG_KIND when the live entry is not of key->kind (nothing served).  Sets the
  * entry's CLOCK reference bit on a hit.  Expired or hard-invalidated entries
  * met on the way are unlinked and freed.  An unknown namespace is a miss at
  * version 1 and is not created (unless min_version asks for a version,
@@ -302,6 +313,7 @@ typedef struct rc_store_totals {
     uint64_t reclaim_scan_max; /* most ring slots one reclaim step examined (bounded) */
     uint32_t nshards;
     uint32_t tags_live;
+    uint64_t suppress_bytes; /* bytes charged for suppression tables (rc_store_list.h) */
 } rc_store_totals;
 
 void rc_store_totals_get(rc_store *st, rc_store_totals *out);

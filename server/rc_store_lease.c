@@ -274,6 +274,10 @@ int rc__lget(rc_store *st, const rc_store_key *key, const rc_store_lease_opts *o
     rc_entry *e;
     enum rc__life life = rc__lock_and_find(st, &t, now_ms, &e);
     rc_lease *l = rc__lease_find_locked(sh, &t);
+    if (rc__is_live(life) && rc__entry_kind(e) != key->kind) {
+        pthread_mutex_unlock(&sh->lock);
+        return RC_EWRONG_KIND; /* nothing served, no lease taken */
+    }
     if (rc__is_live(life)) {
         rc__serve_locked(e, life, now_ms, sink, sink_ctx, &out->read);
         /* Taking a lease may evict entries to make room: e is not used after this. */

@@ -120,11 +120,13 @@ static void rc__cut_behind_ring(rc_conn *c)
 
 /* ---- fan-out -------------------------------------------------------------------------------- */
 
-/* Filter: KEY and BUMP only for subscribed namespaces; everything else goes to all. */
+/* Filter: KEY, BUMP, SUPPRESS and UNSUPPRESS only for subscribed namespaces; the rest to all. */
 static bool rc__filter(void *ctx, uint8_t kind, rc_slice ns)
 {
     const rc_sub *sub = ctx;
-    if (sub->nnames == 0 || (kind != RC_EV_KEY && kind != RC_EV_BUMP))
+    bool per_ns = kind == RC_EV_KEY || kind == RC_EV_BUMP || kind == RC_EV_SUPPRESS ||
+                  kind == RC_EV_UNSUPPRESS;
+    if (sub->nnames == 0 || !per_ns)
         return true;
     rc_list_iter it;
     rc_list_iter_init(&it, (rc_slice){sub->names, sub->names_len});

@@ -14,7 +14,8 @@
  *     one encoding per message), and the header too unless it was forced;
  *   - the re-encoded frame decodes to an equal message;
  *   - rc_encode_head writes a prefix of rc_encode, short of the value bytes;
- *   - a decoded tag or name list walks to exactly ntags non-empty items.
+ *   - a decoded tag or name list walks to exactly ntags non-empty items;
+ *   - a decoded list value is whole items and an id set whole ids.
  *
  * Body errors must be one of the codes rc_decode_body documents.  The same
  * file is linked into fuzz_proto_replay (any compiler) to replay the corpus.
@@ -60,14 +61,16 @@ static bool msg_eq(const rc_msg *a, const rc_msg *b)
            a->state == b->state && a->lease == b->lease && a->kind == b->kind &&
            a->ntags == b->ntags && memcmp(a->token, b->token, RC_TOKEN_SIZE) == 0 &&
            slice_eq(a->ns, b->ns) && slice_eq(a->key, b->key) && slice_eq(a->tag, b->tag) &&
-           slice_eq(a->tags, b->tags) && slice_eq(a->text, b->text) && slice_eq(a->value, b->value);
+           slice_eq(a->tags, b->tags) && slice_eq(a->text, b->text) &&
+           slice_eq(a->value, b->value) && a->top == b->top && a->count == b->count &&
+           a->stamp == b->stamp && slice_eq(a->ids, b->ids);
 }
 
 static bool is_body_error(int rc)
 {
     return rc == RC_EUNKNOWN_OPCODE || rc == RC_EBAD_FRAME || rc == RC_EBAD_NAMESPACE ||
            rc == RC_EKEY_TOO_LONG || rc == RC_EVALUE_TOO_LARGE || rc == RC_ETOO_MANY_TAGS ||
-           rc == RC_ETAG_TOO_LONG || rc == RC_EBAD_ARGUMENT;
+           rc == RC_ETAG_TOO_LONG || rc == RC_EBAD_ARGUMENT || rc == RC_EBAD_LIST;
 }
 
 static void check_list(const rc_msg *m)
@@ -81,6 +84,11 @@ static void check_list(const rc_msg *m)
         n++;
     }
     require(n == m->ntags);
+    bool list_value = m->opcode == RC_OP_LIST_SET || m->opcode == RC_OP_LIST_GET ||
+                      m->opcode == RC_OP_LIST_LGET;
+    require(!list_value || m->status >= RC_STATUS_FIRST_ERROR || m->hflags & RC_HF_PUSH ||
+            m->value.len % RC_ITEM_SIZE == 0);
+    require(m->ids.len % RC_ID_SIZE == 0);
 }
 
 /*

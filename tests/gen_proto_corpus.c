@@ -74,6 +74,24 @@ static rc_msg plausible(uint8_t opcode, uint8_t hflags, uint16_t status)
                                                           : "recache-cli/0.1");
     m.value = rc_slice_str(opcode == RC_OP_NS_CONFIG ? "ttl_ms=60000 stale_ms=5000"
                                                      : "[1017,2203,3301,4409,5521]");
+    /* Lists: five ranked items; id sets: two item ids (PROTOCOL.md section 10). */
+    static uint8_t items[5 * RC_ITEM_SIZE], ids[2 * RC_ID_SIZE], records[RC_SUPPRESSION_SIZE];
+    static const uint64_t item_ids[] = {1017, 2203, 3301, 4409, 5521};
+    for (unsigned i = 0; i < 5; i++)
+        rc_item_put(items + i * RC_ITEM_SIZE, item_ids[i], 0.9f - 0.1f * (float)i);
+    rc_id_put(ids, 2203);
+    rc_id_put(ids + RC_ID_SIZE, 1);
+    rc_id_put(records, 2203);
+    memset(records + 8, 0xFF, 4);
+    rc_id_put(records + 12, (UINT64_C(1700000000123) << 16) | 1u);
+    if (opcode == RC_OP_LIST_SET || opcode == RC_OP_LIST_GET || opcode == RC_OP_LIST_LGET)
+        m.value = (rc_slice){items, sizeof items};
+    if (opcode == RC_OP_SUPPRESSED)
+        m.value = (rc_slice){records, sizeof records};
+    m.ids = (rc_slice){ids, sizeof ids};
+    m.top = 10;
+    m.count = 1;
+    m.stamp = (UINT64_C(1700000000123) << 16) | 1u;
     return m;
 }
 
@@ -118,9 +136,11 @@ static void write_single_frames(void)
     write_msg("resp-get-miss.bin", &miss);
     rc_msg err = plausible(RC_OP_SET, RC_HF_RESPONSE, RC_STATUS_KEY_TOO_LONG);
     write_msg("resp-error.bin", &err);
-    for (uint8_t kind = RC_EV_KEY; kind <= RC_EV_CLOSING; kind++) {
+    for (uint8_t kind = RC_EV_KEY; kind <= RC_EV_UNSUPPRESS; kind++) {
         rc_msg ev = plausible(RC_OP_EVENT, RC_HF_PUSH, 0);
         ev.kind = kind;
+        if (kind == RC_EV_SUPPRESS || kind == RC_EV_UNSUPPRESS)
+            ev.text = ev.ids; /* the item ids travel in the text field */
         snprintf(name, sizeof name, "push-event-%u.bin", kind);
         write_msg(name, &ev);
     }
@@ -187,6 +207,15 @@ static void write_malformed(void)
     buf[len] = 0;
     buf[12]++;
     write_file("trailing-byte.bin", buf, len + 1);
+
+    /* A list value that is not whole items: its length prefix (before the last 60 bytes) + 1. */
+    rc_msg lset = plausible(RC_OP_LIST_SET, 0, 0);
+    len = 0;
+    append(&lset, buf, sizeof buf, &len);
+    buf[len - 5u * RC_ITEM_SIZE - 4u]++;
+    buf[len] = 0;
+    buf[12]++;
+    write_file("list-not-whole-items.bin", buf, len + 1);
 }
 
 int main(int argc, char **argv)

@@ -22,6 +22,7 @@
 static const uint8_t sample_key[] = {'u', 's', 'e', 'r', ':', '4', '2', 0x00, 0xFF, 0x7F};
 static uint8_t sample_value[300];
 static uint8_t sample_tags[64];
+static uint8_t sample_ids[3 * RC_ID_SIZE];
 
 /* Limits a server would use by default (PROTOCOL.md "Limits"). */
 static rc_limits server_limits(void)
@@ -71,7 +72,13 @@ static rc_msg sample_msg(uint8_t opcode, uint8_t hflags, uint16_t status)
     m.tags = (rc_slice){sample_tags, (uint32_t)tags_len};
     m.ntags = 3;
     m.text = rc_slice_str("a short text");
-    m.value = (rc_slice){sample_value, sizeof sample_value};
+    m.value = (rc_slice){sample_value, sizeof sample_value}; /* also 25 list items */
+    m.top = 0xA5A6A7A8u;
+    m.count = 0xB5B6B7B8u;
+    m.stamp = 0xC1C2C3C4C5C6C7C8u;
+    for (unsigned i = 0; i < 3; i++)
+        rc_id_put(sample_ids + i * RC_ID_SIZE, 0xD000000000000000u + i);
+    m.ids = (rc_slice){sample_ids, sizeof sample_ids};
     return m;
 }
 
@@ -106,6 +113,10 @@ enum spec_field {
     SF_LIST, /* TAGS or NSLIST: u8 count + items */
     SF_TEXT,
     SF_VALUE,
+    SF_TOP,
+    SF_NCOUNT, /* the count member (SF_COUNT ends the enumeration) */
+    SF_STAMP,
+    SF_IDS,
     SF_COUNT
 };
 
@@ -148,6 +159,14 @@ static const spec_case spec_cases[] = {
     RQ(INVALIDATE_KEY, SF_NS_VERSION, SF_MODE, SF_NS, SF_KEY),
     RQ(FLUSH, SF_END),
     RQ(SUBSCRIBE, SF_SEQ, SF_INSTANCE_ID, SF_LIST),
+    RQ(LIST_SET, SF_NS_VERSION, SF_ENTRY_VERSION, SF_CAS_VERSION, SF_TTL_MS, SF_STALE_MS,
+       SF_CLIENT_FLAGS, SF_COND, SF_TOKEN, SF_NS, SF_KEY, SF_LIST, SF_VALUE),
+    RQ(LIST_GET, SF_NS_VERSION, SF_MIN_VERSION, SF_TOP, SF_NS, SF_KEY, SF_IDS),
+    RQ(LIST_LGET, SF_NS_VERSION, SF_MIN_VERSION, SF_WAIT_MS, SF_TOP, SF_NS, SF_KEY, SF_IDS),
+    RQ(LIST_REMOVE, SF_NS_VERSION, SF_NS, SF_KEY, SF_IDS),
+    RQ(SUPPRESS, SF_TTL_MS, SF_NS, SF_IDS),
+    RQ(UNSUPPRESS, SF_NS, SF_IDS),
+    RQ(SUPPRESSED, SF_NS),
     RS(HELLO, SF_INSTANCE_ID, SF_MAX_FRAME, SF_MAX_VALUE, SF_MAX_KEY, SF_MAX_TAGS, SF_MAX_TAG_LEN,
        SF_TEXT),
     RS(PING, SF_END),
@@ -170,6 +189,15 @@ static const spec_case spec_cases[] = {
     RS(INVALIDATE_KEY, SF_NS_VERSION),
     RS(FLUSH, SF_END),
     RS(SUBSCRIBE, SF_SEQ, SF_INSTANCE_ID),
+    RS(LIST_SET, SF_NS_VERSION, SF_ENTRY_VERSION),
+    RS(LIST_GET, SF_NS_VERSION, SF_ENTRY_VERSION, SF_CLIENT_FLAGS, SF_TTL_MS, SF_STATE, SF_VALUE),
+    RS(LIST_LGET, SF_NS_VERSION, SF_ENTRY_VERSION, SF_CLIENT_FLAGS, SF_TTL_MS, SF_STATE, SF_LEASE,
+       SF_TOKEN, SF_VALUE),
+    RS(LIST_REMOVE, SF_NS_VERSION, SF_ENTRY_VERSION, SF_NCOUNT),
+    RS(SUPPRESS, SF_STAMP, SF_NCOUNT),
+    RS(UNSUPPRESS, SF_STAMP, SF_NCOUNT),
+    RS(SUPPRESSED, SF_VALUE),
+    {RC_OP_LIST_GET, RC_HF_RESPONSE, RC_STATUS_WRONG_KIND, {SF_TEXT}},
     {RC_OP_GET, RC_HF_RESPONSE, RC_STATUS_KEY_TOO_LONG, {SF_TEXT}},
     {0x77, RC_HF_RESPONSE, RC_STATUS_UNKNOWN_OPCODE, {SF_TEXT}},
     {RC_OP_EVENT, RC_HF_RESPONSE, RC_STATUS_UNKNOWN_OPCODE, {SF_TEXT}},
@@ -189,6 +217,7 @@ static uint64_t spec_uint(const rc_msg *m, int f, unsigned *width)
         [SF_CLIENT_FLAGS] = 4, [SF_WAIT_MS] = 4,     [SF_MAX_FRAME] = 4,     [SF_MAX_VALUE] = 4,
         [SF_MAX_KEY] = 2,      [SF_MAX_TAGS] = 1,    [SF_MAX_TAG_LEN] = 1,   [SF_COND] = 1,
         [SF_MODE] = 1,         [SF_STATE] = 1,       [SF_LEASE] = 1,         [SF_KIND] = 1,
+        [SF_TOP] = 4,          [SF_NCOUNT] = 4,      [SF_STAMP] = 8,
     };
     const uint64_t values[SF_COUNT] = {
         [SF_NS_VERSION] = m->ns_version,
@@ -211,6 +240,9 @@ static uint64_t spec_uint(const rc_msg *m, int f, unsigned *width)
         [SF_STATE] = m->state,
         [SF_LEASE] = m->lease,
         [SF_KIND] = m->kind,
+        [SF_TOP] = m->top,
+        [SF_NCOUNT] = m->count,
+        [SF_STAMP] = m->stamp,
     };
     *width = widths[f];
     return values[f];
@@ -235,6 +267,9 @@ static const rc_slice *spec_slice(const rc_msg *m, int f, unsigned *width)
     case SF_VALUE:
         *width = 4;
         return &m->value;
+    case SF_IDS:
+        *width = 2;
+        return &m->ids;
     default:
         return NULL;
     }
@@ -784,7 +819,7 @@ static void test_bad_enum_values(void)
         {RC_OP_GET, RC_HF_RESPONSE, 8 + 8 + 4 + 4, RC_STATE_STALE + 1},
         {RC_OP_LGET, RC_HF_RESPONSE, 8 + 8 + 4 + 4, RC_STATE_STALE + 1},
         {RC_OP_LGET, RC_HF_RESPONSE, 8 + 8 + 4 + 4 + 1, RC_LEASE_HELD + 1},
-        {RC_OP_EVENT, RC_HF_PUSH, 8 * 3, RC_EV_CLOSING + 1},
+        {RC_OP_EVENT, RC_HF_PUSH, 8 * 3, RC_EV_UNSUPPRESS + 1},
         {RC_OP_EVENT, RC_HF_PUSH, 8 * 3, 0},
         {RC_OP_EVENT, RC_HF_PUSH, 8 * 3 + 1, RC_INVAL_SOFT + 1},
     };
@@ -1089,6 +1124,50 @@ static void test_error_strings(void)
     }
 }
 
+/*
+ * List encoding: a list value must be whole items (BAD_LIST, frame skippable),
+ * an id set whole ids (BAD_FRAME); the encoder refuses both; items and ids
+ * round-trip through the helpers at any alignment.
+ */
+static void test_list_encoding(void)
+{
+    rc_msg m = sample_msg(RC_OP_LIST_SET, 0, 0);
+    m.value.len = 13;
+    RC_CHECK_RC(rc_encoded_size(&m), RC_EINVAL);
+    m.value.len = 12;
+    long n = rc_encode(&m, frame, sizeof frame);
+    RC_CHECK(n > 0);
+    /* Grow the value length prefix (the last 4 + 12 bytes) to 13 and append a byte. */
+    size_t prefix = (size_t)n - 12u - 4u;
+    frame[prefix] = 13;
+    frame[n] = 0;
+    frame[12] = (uint8_t)(frame[12] + 1u);
+    RC_CHECK_RC(decode_server(frame, (size_t)n + 1u), RC_EBAD_LIST);
+
+    m = sample_msg(RC_OP_SUPPRESS, 0, 0);
+    m.ids.len = 7;
+    RC_CHECK_RC(rc_encoded_size(&m), RC_EINVAL);
+    m.ids.len = 8;
+    n = rc_encode(&m, frame, sizeof frame);
+    RC_CHECK(n > 0);
+    size_t ids_prefix = (size_t)n - 8u - 2u;
+    frame[ids_prefix] = 7;
+    frame[12] = (uint8_t)(frame[12] - 1u);
+    RC_CHECK_RC(decode_server(frame, (size_t)n - 1u), RC_EBAD_FRAME);
+
+    uint8_t buf[1 + RC_ITEM_SIZE];
+    uint64_t id;
+    float score;
+    rc_item_put(buf + 1, 0x0102030405060708u, -2.5f);
+    RC_CHECK_EQ_U64(rc_id_get(buf + 1), 0x0102030405060708u);
+    RC_CHECK_EQ_INT(buf[1], 0x08);
+    rc_item_get(buf + 1, &id, &score);
+    RC_CHECK_EQ_U64(id, 0x0102030405060708u);
+    RC_CHECK(score == -2.5f);
+    RC_CHECK(strcmp(rc_opcode_name(RC_OP_LIST_GET), "list-get") == 0);
+    RC_CHECK(strcmp(rc_error_name(RC_EWRONG_KIND), "WRONG_KIND") == 0);
+}
+
 int main(void)
 {
     RC_TEST_RUN(test_round_trip_every_layout);
@@ -1116,6 +1195,7 @@ int main(void)
     RC_TEST_RUN(test_encode_invalid_header_or_enum);
     RC_TEST_RUN(test_encode_malformed_tag_list);
     RC_TEST_RUN(test_list_helpers);
+    RC_TEST_RUN(test_list_encoding);
     RC_TEST_RUN(test_opcode_names_and_slices);
     RC_TEST_RUN(test_error_strings);
     fprintf(stderr, "test_proto: all passed\n");

@@ -35,6 +35,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -135,7 +136,8 @@ int rc__check_request(rc_client *c, const rc_msg *req, size_t frame_len)
                  req->key.len, (unsigned)info->max_key);
         return RC_EKEY_TOO_LONG;
     }
-    if (info->max_value > 0 && req->opcode == RC_OP_SET && req->value.len > info->max_value) {
+    bool write = req->opcode == RC_OP_SET || req->opcode == RC_OP_LIST_SET;
+    if (info->max_value > 0 && write && req->value.len > info->max_value) {
         snprintf(c->errmsg, sizeof c->errmsg,
                  "value of %" PRIu32 " bytes exceeds the server's max-value of %" PRIu32
                  " bytes; nothing was sent",
@@ -509,7 +511,8 @@ int rc__call(rc_client *c, rc_msg *req, rc_msg *resp)
     struct iovec iov[2] = {{c->wbuf, (size_t)n},
                            {(void *)(uintptr_t)req->value.ptr, req->value.len}};
     memset(resp, 0, sizeof *resp);
-    uint32_t extra_ms = req->opcode == RC_OP_LGET ? req->wait_ms : 0;
+    bool parks = req->opcode == RC_OP_LGET || req->opcode == RC_OP_LIST_LGET;
+    uint32_t extra_ms = parks ? req->wait_ms : 0;
     err = rc__exchange(c, iov, 2, req->request_id, 1, extra_ms, rc__keep_response, resp);
     if (err)
         return err;
@@ -827,7 +830,7 @@ int rc_ping(rc_client *c)
 int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
            const rc_get_options *opts, rc_value *out)
 {
-    rc_msg req, resp;
+    rc_msg req;
     if (out == NULL)
         return RC_EINVAL;
     memset(out, 0, sizeof *out);
@@ -835,7 +838,13 @@ int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
     if (err)
         return err;
     req.min_version = opts ? opts->min_version : 0;
-    err = rc__call(c, &req, &resp);
+    return rc__value_call(c, &req, out);
+}
+
+int rc__value_call(rc_client *c, rc_msg *req, rc_value *out)
+{
+    rc_msg resp;
+    int err = rc__call(c, req, &resp);
     if (err == RC_EMISS)
         out->ns_version = resp.ns_version; /* a miss still says which version it looked at */
     if (err)
@@ -850,10 +859,18 @@ int rc__set_call(rc_client *c, const char *ns, const void *key, size_t key_len, 
                  size_t value_len, const rc_set_options *opts, const uint8_t *token,
                  rc_write_info *info)
 {
+    return rc__write_call(c, RC_OP_SET, ns, key, key_len, value, value_len, opts, token, info);
+}
+
+int rc__write_call(rc_client *c, uint8_t opcode, const char *ns, const void *key, size_t key_len,
+                   const void *value, size_t value_len, const rc_set_options *opts,
+                   const uint8_t *token, rc_write_info *info)
+{
     rc_msg req, resp;
     int err = rc__prepare_set(&req, ns, key, key_len, value, value_len, opts);
     if (err)
         return err;
+    req.opcode = opcode;
     if (token != NULL)
         memcpy(req.token, token, RC_TOKEN_SIZE);
     long tags_len = rc__tags_size(opts);

@@ -180,6 +180,19 @@ RC__INTERNAL long rc__tags_size(const rc_set_options *opts);
 /* rc__tags_encode - encode the tags of opts into buf (rc_list_encode format); bytes or error. */
 RC__INTERNAL long rc__tags_encode(const rc_set_options *opts, uint8_t *buf, size_t cap);
 
+/*
+ * rc__value_call - send a GET-like request (GET, LIST_GET) and copy its hit
+ * into *out (zeroed by the caller); on RC_EMISS out->ns_version is the
+ * version looked up.  Returns rc__call's code or RC_ENOMEM.
+ */
+RC__INTERNAL int rc__value_call(rc_client *c, rc_msg *req, rc_value *out);
+
+/*
+ * rc__lease_call - send an LGET-like request (LGET, LIST_LGET) and fill
+ * *out (zeroed here) as rc_lget documents.
+ */
+RC__INTERNAL int rc__lease_call(rc_client *c, rc_msg *req, rc_lease_result *out);
+
 /* rc__value_meta - copy a GET response's metadata (not the bytes) into *v. */
 RC__INTERNAL void rc__value_meta(rc_value *v, const rc_msg *resp);
 
@@ -197,6 +210,40 @@ RC__INTERNAL int rc__value_copy(rc_value *v, const rc_msg *resp);
 RC__INTERNAL int rc__set_call(rc_client *c, const char *ns, const void *key, size_t key_len,
                               const void *value, size_t value_len, const rc_set_options *opts,
                               const uint8_t *token, rc_write_info *info);
+
+/*
+ * rc__write_call - rc__set_call for any write opcode with SET's layout
+ * (RC_OP_SET, RC_OP_LIST_SET: value holds the encoded items).
+ */
+RC__INTERNAL int rc__write_call(rc_client *c, uint8_t opcode, const char *ns, const void *key,
+                                size_t key_len, const void *value, size_t value_len,
+                                const rc_set_options *opts, const uint8_t *token,
+                                rc_write_info *info);
+
+/*
+ * rc__list_lget_raw - LIST_LGET of the whole list (no top, no exclude):
+ * rc_lget's contract, with out->value.data holding the encoded items the
+ * server kept after suppression (rc_lists.c).
+ */
+RC__INTERNAL int rc__list_lget_raw(rc_client *c, const char *ns, const void *key, size_t key_len,
+                                   const rc_lget_options *opts, rc_lease_result *out);
+
+/*
+ * rc__get_or_fill_kind - rc_get_or_fill over LGET/SET (list 0) or
+ * LIST_LGET/LIST_SET (list 1: the callback's bytes are encoded items and
+ * out->data receives encoded items).
+ */
+RC__INTERNAL int rc__get_or_fill_kind(rc_client *c, int list, const char *ns, const void *key,
+                                      size_t key_len, const rc_get_or_fill_options *opts,
+                                      rc_fill_fn fill, void *ctx, rc_value *out);
+
+/* rc__list_from_value - an rc_list from a value of wire items, opts' top/exclude applied. */
+RC__INTERNAL int rc__list_from_value(const rc_value *v, const rc_list_get_options *opts,
+                                     rc_list *out);
+
+/* rc__list_get_value - LIST_GET of the whole list into *out as wire items (rc_get's contract). */
+RC__INTERNAL int rc__list_get_value(rc_client *c, const char *ns, const void *key, size_t key_len,
+                                    rc_value *out);
 
 /*
  * rc__prepare_lget - an LGET request from the caller's arguments (views of

@@ -40,22 +40,6 @@
 #define RC__L1_DEFAULT_CONNECT_MS 1000u
 #define RC__L1_ENTRY_OVERHEAD     64u /* bytes charged per entry on top of its data */
 
-struct rc__l1_entry {
-    rc__l1_entry *hnext;       /* hash chain */
-    rc__l1_entry *prev, *next; /* LRU list */
-    uint64_t hash;
-    uint64_t ns_version;
-    uint64_t entry_version;
-    uint64_t expires_ms; /* monotonic */
-    uint32_t flags;
-    int tags_known;
-    size_t ntags;
-    char *tags;    /* ntags NUL-terminated strings back to back, or NULL */
-    size_t charge; /* bytes counted against max_bytes */
-    size_t ns_len, key_len, value_len;
-    uint8_t data[]; /* ns, key, value (+ NUL) */
-};
-
 /* ---- small helpers -------------------------------------------------------------------------- */
 
 /* rc__l1_hash - FNV-1a over the namespace, a separator, and the key. */
@@ -145,7 +129,7 @@ static void rc__l1_lru_push(rc_l1 *l1, rc__l1_entry *e)
 }
 
 /* rc__l1_remove_locked - unlink e from the table and the LRU list, account and free it. */
-static void rc__l1_remove_locked(rc_l1 *l1, rc__l1_entry *e)
+void rc__l1_remove_locked(rc_l1 *l1, rc__l1_entry *e)
 {
     rc__l1_entry **pp = rc__l1_slot(l1, e->hash);
     while (*pp != e)
@@ -248,6 +232,7 @@ typedef struct rc__l1_fill {
     uint32_t flags;
     uint32_t ttl_ms;            /* RC_TTL_NONE = none from the server */
     const rc_set_options *tags; /* NULL = tags unknown */
+    int is_list;
 } rc__l1_fill;
 
 /* rc__l1_tags_copy - the tags of opts back to back; sets *out (NULL for none).  0 or RC_ENOMEM. */
@@ -288,6 +273,7 @@ static rc__l1_entry *rc__l1_entry_new(const rc_l1 *l1, const rc__l1_fill *f, uin
         return NULL;
     }
     e->tags_known = f->tags != NULL;
+    e->is_list = f->is_list;
     e->ntags = f->tags ? f->tags->ntags : 0;
     e->hash = h;
     e->ns_version = f->ns_version;
@@ -360,11 +346,11 @@ static void rc__l1_fill_entry(rc_l1 *l1, const rc__l1_fill *f, uint64_t start_ge
  * or RC_EMISS (an expired entry is dropped on the way), or RC_ENOMEM.
  */
 static int rc__l1_lookup_locked(rc_l1 *l1, uint64_t h, const char *ns, const void *key,
-                                size_t key_len, uint64_t now, rc_value *out)
+                                size_t key_len, int is_list, uint64_t now, rc_value *out)
 {
     size_t ns_len = strlen(ns);
     rc__l1_entry *e = rc__l1_find_locked(l1, h, ns, ns_len, key, key_len);
-    if (e == NULL)
+    if (e == NULL || e->is_list != is_list)
         return RC_EMISS;
     if (e->expires_ms <= now) {
         rc__l1_remove_locked(l1, e);
@@ -390,18 +376,32 @@ static int rc__l1_lookup_locked(rc_l1 *l1, uint64_t h, const char *ns, const voi
 int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
               rc_value *out)
 {
+    return rc__l1_get_kind(l1, c, 0, ns, key, key_len, out);
+}
+
+/* The server read behind an L1 miss: GET, or the whole list (LIST_GET). */
+static int rc__l1_server_read(rc_client *c, int is_list, const char *ns, const void *key,
+                              size_t key_len, rc_value *out)
+{
+    return is_list ? rc__list_get_value(c, ns, key, key_len, out)
+                   : rc_get(c, ns, key, key_len, NULL, out);
+}
+
+int rc__l1_get_kind(rc_l1 *l1, rc_client *c, int is_list, const char *ns, const void *key,
+                    size_t key_len, rc_value *out)
+{
     if (l1 == NULL || out == NULL)
         return RC_EINVAL;
     memset(out, 0, sizeof *out);
-    if (!rc__l1_cacheable(l1, ns, key, key_len))
-        return rc_get(c, ns, key, key_len, NULL, out); /* bypass; reports any argument error */
+    if (!rc__l1_cacheable(l1, ns, key, key_len)) /* bypass; reports any argument error */
+        return rc__l1_server_read(c, is_list, ns, key, key_len, out);
     uint64_t h = rc__l1_hash(ns, strlen(ns), key, key_len);
     uint64_t now = rc__now_ms();
 
     pthread_mutex_lock(&l1->mu);
     int err = RC_EMISS;
     if (rc__l1_healthy_locked(l1, now))
-        err = rc__l1_lookup_locked(l1, h, ns, key, key_len, now, out);
+        err = rc__l1_lookup_locked(l1, h, ns, key, key_len, is_list, now, out);
     if (err == 0)
         l1->hits++;
     else
@@ -411,7 +411,7 @@ int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t k
     if (err == 0)
         return 0;
 
-    err = rc_get(c, ns, key, key_len, NULL, out);
+    err = rc__l1_server_read(c, is_list, ns, key, key_len, out);
     if (err == 0 && !out->stale) {
         rc__l1_fill f = {.ns = ns,
                          .key = key,
@@ -422,7 +422,8 @@ int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t k
                          .entry_version = out->entry_version,
                          .flags = out->client_flags,
                          .ttl_ms = out->ttl_left_ms,
-                         .tags = NULL};
+                         .tags = NULL,
+                         .is_list = is_list};
         rc__l1_fill_entry(l1, &f, start_gen, 0);
     }
     return err;
@@ -524,6 +525,10 @@ static void rc__l1_apply_change_locked(rc_l1 *l1, const rc_event *ev)
         rc__l1_drop_all_locked(l1);
         l1->flushes++;
         break;
+    case RC_EVENT_SUPPRESS:
+    case RC_EVENT_UNSUPPRESS:
+        rc__l1_apply_ids_locked(l1, ev);
+        break;
     default: /* RESYNC */
         rc__l1_drop_all_locked(l1);
         if (!l1->expect_resync)
@@ -550,7 +555,8 @@ void rc__l1_apply_event(rc_l1 *l1, const rc_event *ev)
         l1->events++;
         uint64_t seq = ev->seq > l1->caught_up_seq ? ev->seq : l1->caught_up_seq;
         l1->applied_seq = seq;
-    } else if (ev->kind >= RC_EVENT_KEY && ev->kind <= RC_EVENT_FLUSH) {
+    } else if ((ev->kind >= RC_EVENT_KEY && ev->kind <= RC_EVENT_FLUSH) ||
+               ev->kind == RC_EVENT_SUPPRESS || ev->kind == RC_EVENT_UNSUPPRESS) {
         l1->expect_resync = 0;
         rc__l1_note_seq_locked(l1, ev->seq);
         rc__l1_apply_change_locked(l1, ev);

@@ -24,6 +24,24 @@
 
 typedef struct rc__l1_entry rc__l1_entry;
 
+/* One cached value (rc_l1.c); a list's value is its items in wire encoding (rc_l1_list.c). */
+struct rc__l1_entry {
+    rc__l1_entry *hnext;       /* hash chain */
+    rc__l1_entry *prev, *next; /* LRU list */
+    uint64_t hash;
+    uint64_t ns_version;
+    uint64_t entry_version;
+    uint64_t expires_ms; /* monotonic */
+    uint32_t flags;
+    int tags_known;
+    int is_list; /* the value is a list: only list reads see it */
+    size_t ntags;
+    char *tags;    /* ntags NUL-terminated strings back to back, or NULL */
+    size_t charge; /* bytes counted against max_bytes */
+    size_t ns_len, key_len, value_len;
+    uint8_t data[]; /* ns, key, value (+ NUL) */
+};
+
 struct rc_l1 {
     /* Immutable after rc_l1_open. */
     char *host;
@@ -98,6 +116,25 @@ RC__INTERNAL void rc__l1_apply_event(rc_l1 *l1, const rc_event *ev);
  * L1's sequence numbers came from drops the whole L1.  Takes mu.
  */
 RC__INTERNAL void rc__l1_subscribed(rc_l1 *l1, uint64_t node_seq, uint64_t node_instance);
+
+/* rc__l1_remove_locked - unlink e from the table and the LRU list and free it.  mu held. */
+RC__INTERNAL void rc__l1_remove_locked(rc_l1 *l1, rc__l1_entry *e);
+
+/*
+ * rc__l1_apply_ids_locked (rc_l1_list.c) - a SUPPRESS event removes its
+ * item ids from every cached list of its namespace in place; UNSUPPRESS
+ * drops the namespace's cached lists.  Both count as a global invalidation
+ * for the fill race rule (fills in flight read before it).  mu held.
+ */
+RC__INTERNAL void rc__l1_apply_ids_locked(rc_l1 *l1, const rc_event *ev);
+
+/*
+ * rc__l1_get_kind (rc_l1.c) - rc_l1_get for a byte value (is_list 0) or a
+ * whole list (is_list 1: out->data holds wire items, read with
+ * rc__list_get_value).  A cached entry of the other kind is a miss.
+ */
+RC__INTERNAL int rc__l1_get_kind(rc_l1 *l1, rc_client *c, int is_list, const char *ns,
+                                 const void *key, size_t key_len, rc_value *out);
 
 /* rc__l1_disconnected - the channel lost its connection (the L1 turns unhealthy).  Takes mu. */
 RC__INTERNAL void rc__l1_disconnected(rc_l1 *l1);

@@ -53,14 +53,19 @@ static int rc__is_outcome(int rc)
 int rc_lget(rc_client *c, const char *ns, const void *key, size_t key_len,
             const rc_lget_options *opts, rc_lease_result *out)
 {
-    rc_msg req, resp;
+    rc_msg req;
     if (out == NULL)
         return RC_EINVAL;
     memset(out, 0, sizeof *out);
     int err = rc__prepare_lget(&req, ns, key, key_len, opts);
-    if (err)
-        return err;
-    err = rc__call(c, &req, &resp);
+    return err ? err : rc__lease_call(c, &req, out);
+}
+
+int rc__lease_call(rc_client *c, rc_msg *req, rc_lease_result *out)
+{
+    rc_msg resp;
+    memset(out, 0, sizeof *out);
+    int err = rc__call(c, req, &resp);
     if (err != 0 && !rc__is_outcome(err))
         return err;
     out->lease = resp.lease;
@@ -109,6 +114,7 @@ typedef struct rc__gof {
     rc_fill_fn fill;
     void *ctx;
     rc_get_or_fill_report *report; /* never NULL (the caller's or a local one) */
+    int list;                      /* 1: LIST_LGET and LIST_SET, the bytes are encoded items */
 } rc__gof;
 
 /*
@@ -154,7 +160,9 @@ static int rc__gof_store(const rc__gof *g, const rc_lease_token *token, const rc
 {
     rc_set_options set = fo->set;
     set.version = g->lget.version;
-    int rc = rc_fill(g->c, g->ns, g->key, g->key_len, token, fo->data, fo->len, &set, wi);
+    int rc = g->list ? rc__write_call(g->c, RC_OP_LIST_SET, g->ns, g->key, g->key_len, fo->data,
+                                      fo->len, &set, token->bytes, wi)
+                     : rc_fill(g->c, g->ns, g->key, g->key_len, token, fo->data, fo->len, &set, wi);
     g->report->filled = 1;
     g->report->fill_status = rc;
     g->report->fill_rejected = rc != 0;
@@ -238,7 +246,8 @@ static int rc__gof_attempt(const rc__gof *g, rc_value *out, int *retry)
     rc_lease_result lr;
     *retry = 0;
     g->report->attempts++;
-    int rc = rc_lget(g->c, g->ns, g->key, g->key_len, &g->lget, &lr);
+    int rc = g->list ? rc__list_lget_raw(g->c, g->ns, g->key, g->key_len, &g->lget, &lr)
+                     : rc_lget(g->c, g->ns, g->key, g->key_len, &g->lget, &lr);
     if (rc == 0)
         return rc__gof_hit(g, &lr, out);
     if (rc == RC_EMISS && lr.lease == RC_LGET_LEASE_GRANTED)
@@ -251,13 +260,21 @@ static int rc__gof_attempt(const rc__gof *g, rc_value *out, int *retry)
 int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
                    const rc_get_or_fill_options *opts, rc_fill_fn fill, void *ctx, rc_value *out)
 {
+    return rc__get_or_fill_kind(c, 0, ns, key, key_len, opts, fill, ctx, out);
+}
+
+int rc__get_or_fill_kind(rc_client *c, int list, const char *ns, const void *key, size_t key_len,
+                         const rc_get_or_fill_options *opts, rc_fill_fn fill, void *ctx,
+                         rc_value *out)
+{
     rc_get_or_fill_report local;
     if (out == NULL)
         return RC_EINVAL;
     memset(out, 0, sizeof *out);
     if (fill == NULL)
         return RC_EINVAL;
-    rc__gof g = {.c = c, .ns = ns, .key = key, .key_len = key_len, .fill = fill, .ctx = ctx};
+    rc__gof g = {
+        .c = c, .ns = ns, .key = key, .key_len = key_len, .fill = fill, .ctx = ctx, .list = list};
     g.report = opts && opts->report ? opts->report : &local;
     memset(g.report, 0, sizeof *g.report);
     g.lget.version = opts ? opts->version : 0;

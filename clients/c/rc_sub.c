@@ -43,9 +43,22 @@
 
 const char *rc_event_kind_name(int kind)
 {
-    static const char *const names[] = {"unknown", "key",    "tag",       "bump",
-                                        "flush",   "resync", "heartbeat", "closing"};
-    return kind >= RC_EVENT_KEY && kind <= RC_EVENT_CLOSING ? names[kind] : names[0];
+    static const char *const names[] = {"unknown",  "key",       "tag",       "bump",
+                                        "flush",    "resync",    "heartbeat", "closing",
+                                        "suppress", "unsuppress"};
+    return kind >= RC_EVENT_KEY && kind <= RC_EVENT_UNSUPPRESS ? names[kind] : names[0];
+}
+
+size_t rc_event_id_count(const rc_event *ev)
+{
+    if (ev == NULL || (ev->kind != RC_EVENT_SUPPRESS && ev->kind != RC_EVENT_UNSUPPRESS))
+        return 0;
+    return ev->text_len / RC_ID_SIZE;
+}
+
+uint64_t rc_event_id(const rc_event *ev, size_t i)
+{
+    return i < rc_event_id_count(ev) ? rc_id_get((const uint8_t *)ev->text + i * RC_ID_SIZE) : 0;
 }
 
 int rc_subscribe(rc_client *c, const char *const *namespaces, size_t n, uint64_t from_seq,

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_lists.h"
 #include "recache/recache.h"
 
 enum cli_exit {
@@ -48,7 +49,7 @@ enum cli_exit {
 
 #define CLI_DEFAULT_HOST   "127.0.0.1"
 #define CLI_DEFAULT_PORT   7400
-#define CLI_MAX_POSITIONAL 64
+#define CLI_MAX_POSITIONAL 1100 /* list-set NS KEY and up to 1098 items */
 #define CLI_MAX_TAGS       255
 /* Largest value read from stdin or a file: the largest max-value any server accepts. */
 #define CLI_MAX_VALUE_BYTES ((size_t)1 << 30)
@@ -73,7 +74,9 @@ enum cli_exit {
     X(FROM, "from", "SEQ", "resume after event SEQ (with --instance): missed events are replayed") \
     X(INSTANCE, "instance", "ID", "instance id SEQ came from (as printed by subscribe)")           \
     X(MAX_EVENTS, "count", "N", "exit after N events (heartbeats not counted)")                    \
-    X(VALUE_FILE, "value-file", "FILE", "read the value from FILE instead of the VALUE argument")
+    X(VALUE_FILE, "value-file", "FILE", "read the value from FILE instead of the VALUE argument")  \
+    X(TOP, "top", "N", "at most N items (default: all)")                                           \
+    X(EXCLUDE, "exclude", "ID,...", "leave these item ids out of this read")
 
 enum cli_option_id {
 #define CLI_OPT_ENUM(id, name, arg, help) CLI_OPT_##id,
@@ -113,6 +116,8 @@ typedef struct cli_args {
     uint64_t count; /* 0 = unlimited */
     const char *tags[CLI_MAX_TAGS];
     const char *value_file; /* --value-file */
+    uint32_t top;           /* --top */
+    const char *exclude;    /* --exclude */
     const char *value;      /* the value of set / fill (argument, stdin or file) */
     size_t value_len;
     char *value_buf; /* owns value when it was read */
@@ -260,6 +265,11 @@ static int cli_apply_option(enum cli_option_id id, const char *val, cli_args *a)
         return cli_parse_u64(name, val, UINT64_MAX, &a->count);
     case CLI_OPT_VALUE_FILE:
         a->value_file = val;
+        return 0;
+    case CLI_OPT_TOP:
+        return cli_parse_u32(name, val, &a->top);
+    case CLI_OPT_EXCLUDE:
+        a->exclude = val;
         return 0;
     default:
         return -1;
@@ -619,6 +629,12 @@ static void cli_print_event(const rc_event *ev)
         printf(" cause=%.*s", (int)ev->text_len, ev->text);
     if (ev->kind == RC_EVENT_CLOSING)
         printf(" reason=%.*s", (int)ev->text_len, ev->text);
+    if (ev->kind == RC_EVENT_SUPPRESS || ev->kind == RC_EVENT_UNSUPPRESS) {
+        cli_print_bytes("ns", ev->ns, ev->ns_len);
+        printf(" ids=");
+        for (size_t i = 0; i < rc_event_id_count(ev); i++)
+            printf("%s%" PRIu64, i ? "," : "", rc_event_id(ev, i));
+    }
     putchar('\n');
     fflush(stdout);
 }
@@ -651,6 +667,50 @@ static int cmd_subscribe(rc_client *c, cli_args *a)
             printed++;
     }
     return CLI_OK;
+}
+
+/* ---- lists and suppression (cli_lists.h) ---------------------------------------------------- */
+
+/* cli_lists_status - the exit status of a cli_lists_* result (errors reported here). */
+static int cli_lists_status(rc_client *c, int rc)
+{
+    if (rc < 0)
+        return cli_fail(c, rc);
+    return rc == CLI_LISTS_USAGE ? CLI_ERROR : CLI_OK;
+}
+
+static int cmd_list_set(rc_client *c, cli_args *a)
+{
+    return cli_lists_status(
+        c, cli_lists_set(c, a->pos[0], a->pos[1], a->pos + 2, a->npos - 2, &a->set));
+}
+
+static int cmd_list_get(rc_client *c, cli_args *a)
+{
+    return cli_lists_status(
+        c, cli_lists_get(c, a->pos[0], a->pos[1], &a->get, a->top, a->exclude, a->verbose));
+}
+
+static int cmd_list_remove(rc_client *c, cli_args *a)
+{
+    return cli_lists_status(
+        c, cli_lists_remove(c, a->pos[0], a->pos[1], a->pos + 2, a->npos - 2, a->get.version));
+}
+
+static int cmd_suppress(rc_client *c, cli_args *a)
+{
+    return cli_lists_status(
+        c, cli_lists_suppress(c, a->pos[0], a->pos + 1, a->npos - 1, a->set.ttl_ms, 0));
+}
+
+static int cmd_unsuppress(rc_client *c, cli_args *a)
+{
+    return cli_lists_status(c, cli_lists_suppress(c, a->pos[0], a->pos + 1, a->npos - 1, 0, 1));
+}
+
+static int cmd_suppressed(rc_client *c, cli_args *a)
+{
+    return cli_lists_status(c, cli_lists_suppressed(c, a->pos[0]));
 }
 
 #define SET_OPTIONS                                                                                \
@@ -688,6 +748,19 @@ static const cli_command cli_commands[] = {
     {"subscribe", "[NS...]", 0, -1, OPT(FROM) | OPT(INSTANCE) | OPT(MAX_EVENTS), cmd_subscribe,
      "print invalidation events one per line (all namespaces, or the NS given; -v: heartbeats "
      "too)"},
+    {"list-set", "NS KEY ID[:SCORE]...", 2, -1, SET_OPTIONS, cmd_list_set,
+     "store a list: items in rank order (no SCORE: 1/rank); no item stores an empty list"},
+    {"list-get", "NS KEY", 2, 2, OPT(TOP) | OPT(EXCLUDE) | OPT(VERSION) | OPT(MIN_VERSION),
+     cmd_list_get,
+     "print a list, 'ID SCORE' per line, without suppressed and excluded items (exit 1 on a "
+     "miss)"},
+    {"list-remove", "NS KEY ID...", 3, -1, OPT(VERSION), cmd_list_remove,
+     "remove items from one list in place (exit 1 if the list is absent)"},
+    {"suppress", "NS ID...", 2, -1, OPT(TTL), cmd_suppress,
+     "hide item ids from every list of NS (--ttl: for MS milliseconds)"},
+    {"unsuppress", "NS ID...", 2, -1, 0, cmd_unsuppress, "stop hiding item ids in NS"},
+    {"suppressed", "NS", 1, 1, 0, cmd_suppressed,
+     "list NS's suppressed ids: 'ID ttl_ms=MS|none stamp=STAMP' per line"},
 };
 
 #define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])

@@ -52,7 +52,12 @@ extern "C" {
     X(SERVER_BUSY, 45, "server busy: connection limit reached")                                    \
     X(SHUTTING_DOWN, 46, "server shutting down")                                                   \
     X(SLOW_CONSUMER, 47, "output buffer limit exceeded")                                           \
-    X(INTERNAL, 48, "internal server error")
+    X(INTERNAL, 48, "internal server error")                                                       \
+    X(WRONG_KIND, 60, "wrong value kind: a list operation on a byte value or the reverse")         \
+    X(BAD_LIST, 61, "malformed list: bad length, duplicate item id or non-finite score")           \
+    X(TOO_MANY_ITEMS, 62, "more list items than the configured maximum (max-list-items)")          \
+    X(EXCLUDE_TOO_LARGE, 63, "exclude set larger than the configured maximum (max-exclude)")       \
+    X(SUPPRESS_FULL, 64, "suppression set full (max-suppressed)")
 
 /* Local codes: never on the wire.  X(NAME, CODE, MESSAGE). */
 #define RC_LOCAL_ERRORS(X)                                                                         \

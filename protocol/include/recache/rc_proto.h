@@ -77,7 +77,14 @@ extern "C" {
     X(INVALIDATE_KEY, 0x24, "invalidate-key")                                                      \
     X(FLUSH, 0x25, "flush")                                                                        \
     X(SUBSCRIBE, 0x30, "subscribe")                                                                \
-    X(EVENT, 0x31, "event")
+    X(EVENT, 0x31, "event")                                                                        \
+    X(LIST_SET, 0x50, "list-set")                                                                  \
+    X(LIST_GET, 0x51, "list-get")                                                                  \
+    X(LIST_LGET, 0x52, "list-lget")                                                                \
+    X(LIST_REMOVE, 0x53, "list-remove")                                                            \
+    X(SUPPRESS, 0x54, "suppress")                                                                  \
+    X(UNSUPPRESS, 0x55, "unsuppress")                                                              \
+    X(SUPPRESSED, 0x56, "suppressed")
 
 enum rc_opcode {
 #define RC__OP_ENUM(name, code, str) RC_OP_##name = (code),
@@ -114,14 +121,30 @@ enum rc_lease_state {
 
 /* Pushed event kinds (rc_msg.kind in EVENT frames). */
 enum rc_event_kind {
-    RC_EV_KEY = 1,       /* ns, key, ns_version, mode: a key was written, deleted or invalidated */
-    RC_EV_TAG = 2,       /* tag, mode */
-    RC_EV_BUMP = 3,      /* ns, ns_version = new current version */
-    RC_EV_FLUSH = 4,     /* everything is gone */
-    RC_EV_RESYNC = 5,    /* replay impossible: drop the whole near-cache */
-    RC_EV_HEARTBEAT = 6, /* seq = current node sequence */
-    RC_EV_CLOSING = 7,   /* the server is about to close the channel; text = reason */
+    RC_EV_KEY = 1,        /* ns, key, ns_version, mode: a key was written, deleted or invalidated */
+    RC_EV_TAG = 2,        /* tag, mode */
+    RC_EV_BUMP = 3,       /* ns, ns_version = new current version */
+    RC_EV_FLUSH = 4,      /* everything is gone */
+    RC_EV_RESYNC = 5,     /* replay impossible: drop the whole near-cache */
+    RC_EV_HEARTBEAT = 6,  /* seq = current node sequence */
+    RC_EV_CLOSING = 7,    /* the server is about to close the channel; text = reason */
+    RC_EV_SUPPRESS = 8,   /* ns; text = item ids (u64 LE each) now hidden from every list of ns */
+    RC_EV_UNSUPPRESS = 9, /* ns; text = item ids (u64 LE each) no longer suppressed in ns */
 };
+
+/*
+ * List values (PROTOCOL.md section 10).  A list travels, and is stored, as
+ * its items in rank order, each RC_ITEM_SIZE bytes: the item id (u64 LE)
+ * then the score (IEEE 754 binary32, LE).  Item id sets (exclude sets,
+ * removals, suppressions) are u64 LE ids, RC_ID_SIZE bytes each.  A
+ * SUPPRESSED answer lists RC_SUPPRESSION_SIZE-byte records: id (u64),
+ * remaining TTL in ms (u32, RC_TTL_NONE = none), HLC stamp (u64).
+ */
+#define RC_ITEM_SIZE        12u
+#define RC_ID_SIZE          8u
+#define RC_SUPPRESSION_SIZE 20u
+/* Most ids one request's id field can carry (u16 byte length). */
+#define RC_WIRE_MAX_IDS (65535u / RC_ID_SIZE)
 
 /* A read-only view of bytes inside a caller-owned buffer. */
 typedef struct rc_slice {
@@ -177,6 +200,10 @@ typedef struct rc_msg {
     uint8_t kind;                 /* enum rc_event_kind */
     uint8_t ntags;                /* number of strings in tags */
     uint8_t token[RC_TOKEN_SIZE]; /* lease token; all zero = none */
+    uint32_t top;                 /* LIST_GET/LIST_LGET: most items returned (0 = all) */
+    uint32_t count;               /* LIST_REMOVE/SUPPRESS/UNSUPPRESS response: ids affected */
+    uint64_t stamp;               /* SUPPRESS/UNSUPPRESS response: HLC stamp of the change */
+    rc_slice ids;                 /* item ids, RC_ID_SIZE bytes each (exclude, remove, suppress) */
 
     /* variable-length fields (views) */
     rc_slice ns;  /* namespace name */
@@ -215,7 +242,8 @@ int rc_decode_header(const uint8_t *buf, size_t len, uint32_t max_frame, rc_msg 
  * when status >= RC_STATUS_FIRST_ERROR) or push.  Returns 0, or
  * RC_EUNKNOWN_OPCODE, RC_EBAD_FRAME (truncated field, trailing bytes, bad
  * enum value), RC_EBAD_NAMESPACE, RC_EKEY_TOO_LONG, RC_EVALUE_TOO_LARGE,
- * RC_ETOO_MANY_TAGS, RC_ETAG_TOO_LONG per lim.  On error *msg's body fields
+ * RC_ETOO_MANY_TAGS, RC_ETAG_TOO_LONG per lim, RC_EBAD_LIST (a list value
+ * that is not whole items).  On error *msg's body fields
  * are unspecified but the frame can be skipped by its length.
  */
 int rc_decode_body(const uint8_t *body, size_t len, const rc_limits *lim, rc_msg *msg);
@@ -266,6 +294,16 @@ bool rc_list_next(rc_list_iter *it, rc_slice *out);
  * RC_ETAG_TOO_LONG (a string over 255 bytes or empty).
  */
 long rc_list_encode(const rc_slice *items, size_t n, uint8_t *buf, size_t cap);
+
+/* ---- list items and id sets (pure helpers over the wire encoding) ---- */
+
+/* rc_item_get - the id and score of the item encoded at p (RC_ITEM_SIZE bytes). */
+void rc_item_get(const uint8_t *p, uint64_t *id, float *score);
+/* rc_item_put - encode one item at p (RC_ITEM_SIZE bytes). */
+void rc_item_put(uint8_t *p, uint64_t id, float score);
+/* rc_id_get - the u64 LE id at p; rc_id_put - encode one. */
+uint64_t rc_id_get(const uint8_t *p);
+void rc_id_put(uint8_t *p, uint64_t id);
 
 /* Build a slice from a NUL-terminated string (NULL gives an empty slice). */
 rc_slice rc_slice_str(const char *s);

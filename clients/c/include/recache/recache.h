@@ -381,6 +381,141 @@ RC_EXPORT int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size
                              rc_value *out);
 
 /*
+ * ---- Recommendation lists (PROTOCOL.md section 10) ---------------------------
+ *
+ * A list value is items in rank order, each an item id and a score, stored
+ * by the server as 12 bytes per item and bounded by its max-list-items.
+ * It is written with every SET option (TTL, stale window, tags,
+ * conditions, entry version; a lease fill can be a list).  A list read
+ * returns the top N items after removing the request's exclude set and
+ * every item the namespace suppresses.  A byte value read as a list (or
+ * the reverse) is RC_EWRONG_KIND.  Removal edits one list in place;
+ * suppression hides ids from every list of a namespace at once.
+ */
+typedef struct rc_list_item {
+    uint64_t id;
+    float score;
+} rc_list_item;
+
+/* A list read from the server (items malloc'ed; free with rc_list_free). */
+typedef struct rc_list {
+    rc_list_item *items;
+    size_t n;
+    uint32_t client_flags;
+    uint64_t entry_version;
+    uint64_t ns_version;  /* version that served the read (also set on RC_EMISS) */
+    uint32_t ttl_left_ms; /* RC_TTL_NONE when the list never expires */
+    int stale;            /* 1 when served stale */
+} rc_list;
+
+RC_EXPORT void rc_list_free(rc_list *l);
+
+/* List read options; NULL = current version, all items, no exclude set. */
+typedef struct rc_list_get_options {
+    uint64_t version;        /* 0 = current */
+    uint64_t min_version;    /* 0 = none */
+    uint32_t top;            /* most items returned; 0 = all */
+    const uint64_t *exclude; /* ids left out of this answer (at most the server's max-exclude) */
+    size_t nexclude;
+} rc_list_get_options;
+
+/*
+ * rc_list_set - store a list (items in rank order; ids distinct, scores
+ * finite) under every option of rc_set.  Returns as rc_set, plus
+ * RC_EBAD_LIST (duplicate id, non-finite score) and RC_ETOO_MANY_ITEMS.
+ */
+RC_EXPORT int rc_list_set(rc_client *c, const char *ns, const void *key, size_t key_len,
+                          const rc_list_item *items, size_t n, const rc_set_options *opts,
+                          rc_write_info *info);
+
+/* rc_list_get - 0 and *out (caller frees), RC_EMISS, RC_EWRONG_KIND, RC_EEXCLUDE_TOO_LARGE, ... */
+RC_EXPORT int rc_list_get(rc_client *c, const char *ns, const void *key, size_t key_len,
+                          const rc_list_get_options *opts, rc_list *out);
+
+/*
+ * rc_list_remove - remove ids from one list in place (a purchase).  The
+ * list keeps its entry version, TTL and tags; a recomputation in flight
+ * (a lease) is cancelled so it cannot put a removed item back.  *removed
+ * (may be NULL) = items removed.  0, RC_EMISS, RC_EWRONG_KIND, ...
+ */
+RC_EXPORT int rc_list_remove(rc_client *c, const char *ns, const void *key, size_t key_len,
+                             const uint64_t *ids, size_t n, uint64_t version, size_t *removed);
+
+/*
+ * rc_suppress - hide ids from every list of ns from now on, for ttl_ms
+ * (0 = until rc_unsuppress).  *stamp (may be NULL) = the change's HLC
+ * stamp.  0, RC_ESUPPRESS_FULL (the namespace's max-suppressed), ...
+ */
+RC_EXPORT int rc_suppress(rc_client *c, const char *ns, const uint64_t *ids, size_t n,
+                          uint32_t ttl_ms, uint64_t *stamp);
+
+/* rc_unsuppress - stop suppressing ids in ns.  *stamp as rc_suppress.  0 or an error. */
+RC_EXPORT int rc_unsuppress(rc_client *c, const char *ns, const uint64_t *ids, size_t n,
+                            uint64_t *stamp);
+
+/* One live suppression. */
+typedef struct rc_suppression {
+    uint64_t id;
+    uint32_t ttl_left_ms; /* RC_TTL_NONE = until unsuppressed */
+    uint64_t stamp;       /* HLC stamp of the suppression */
+} rc_suppression;
+
+/* rc_suppressed - the live suppressions of ns: *out malloc'ed (free()), *n of them. */
+RC_EXPORT int rc_suppressed(rc_client *c, const char *ns, rc_suppression **out, size_t *n);
+
+/* Outcome of a list lease read: as rc_lease_result, with a list. */
+typedef struct rc_list_lease_result {
+    int hit;
+    int lease; /* RC_LGET_LEASE_* */
+    rc_lease_token token;
+    rc_list list;
+} rc_list_lease_result;
+
+RC_EXPORT void rc_list_lease_result_free(rc_list_lease_result *r);
+
+/*
+ * rc_list_lget - lease read of a list (rc_lget's outcomes); a parked read
+ * answered by a fill gets the filled list through this read's filter
+ * (opts: top, exclude; suppressions applied at answer time).
+ */
+RC_EXPORT int rc_list_lget(rc_client *c, const char *ns, const void *key, size_t key_len,
+                           const rc_list_get_options *opts, uint32_t wait_ms,
+                           rc_list_lease_result *out);
+
+/* rc_list_fill - store a list under a lease token (rc_fill's contract). */
+RC_EXPORT int rc_list_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
+                           const rc_lease_token *token, const rc_list_item *items, size_t n,
+                           const rc_set_options *opts, rc_write_info *info);
+
+/*
+ * What a list fill callback produces: items malloc'ed (the library frees
+ * them), n of them, and the write's options (as rc_fill_output.set).
+ */
+typedef struct rc_list_fill_output {
+    rc_list_item *items;
+    size_t n;
+    rc_set_options set;
+} rc_list_fill_output;
+
+typedef int (*rc_list_fill_fn)(void *ctx, const char *ns, const void *key, size_t key_len,
+                               rc_list_fill_output *out);
+
+/*
+ * rc_list_get_or_fill - rc_get_or_fill for lists: one flight per key on
+ * the server, the callback computes the list.  filter (may be NULL) gives
+ * top and exclude (its version fields are ignored: opts has them).  A list
+ * this call computed and stored is read back once (LIST_GET), so the
+ * caller gets it filtered by the namespace's suppressions like any read;
+ * if that read finds nothing (the fill was rejected, or the list was
+ * invalidated at once), the computed list is returned with only the
+ * exclude set and top applied (report->fill_rejected says so).
+ */
+RC_EXPORT int rc_list_get_or_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
+                                  const rc_get_or_fill_options *opts,
+                                  const rc_list_get_options *filter, rc_list_fill_fn fill,
+                                  void *ctx, rc_list *out);
+
+/*
  * Pipelined batches.  Queue operations (nothing is sent), run them with one
  * write and one read loop, then read each result by index.  Results stay
  * valid until the batch is reset or freed.  A batch holds at most
@@ -438,13 +573,15 @@ RC_EXPORT const rc_batch_result *rc_batch_get_result(const rc_batch *b, size_t i
  */
 
 /* Event kinds (rc_event.kind); the wire values. */
-#define RC_EVENT_KEY       1 /* ns/key written, deleted or invalidated (mode HARD/SOFT) */
-#define RC_EVENT_TAG       2 /* tag invalidated (mode) */
-#define RC_EVENT_BUMP      3 /* ns moved to version ns_version */
-#define RC_EVENT_FLUSH     4 /* everything on the node is gone */
-#define RC_EVENT_RESYNC    5 /* replay impossible: drop everything cached from this node */
-#define RC_EVENT_HEARTBEAT 6 /* nothing changed; seq = the node's current sequence number */
-#define RC_EVENT_CLOSING   7 /* the server closes the channel; text says why */
+#define RC_EVENT_KEY        1 /* ns/key written, deleted or invalidated (mode HARD/SOFT) */
+#define RC_EVENT_TAG        2 /* tag invalidated (mode) */
+#define RC_EVENT_BUMP       3 /* ns moved to version ns_version */
+#define RC_EVENT_FLUSH      4 /* everything on the node is gone */
+#define RC_EVENT_RESYNC     5 /* replay impossible: drop everything cached from this node */
+#define RC_EVENT_HEARTBEAT  6 /* nothing changed; seq = the node's current sequence number */
+#define RC_EVENT_CLOSING    7 /* the server closes the channel; text says why */
+#define RC_EVENT_SUPPRESS   8 /* item ids (rc_event_id) hidden from every list of ns */
+#define RC_EVENT_UNSUPPRESS 9 /* item ids (rc_event_id) no longer suppressed in ns */
 
 /*
  * One pushed event.  ns, key, tag and text point into the client's read
@@ -468,6 +605,13 @@ typedef struct rc_event {
 
 /* rc_event_kind_name - "key", "tag", "bump", ... ("unknown" otherwise). */
 RC_EXPORT const char *rc_event_kind_name(int kind);
+
+/*
+ * rc_event_id_count / rc_event_id - the item ids a SUPPRESS or UNSUPPRESS
+ * event carries (in its text, 8 bytes each); 0 ids for other kinds.
+ */
+RC_EXPORT size_t rc_event_id_count(const rc_event *ev);
+RC_EXPORT uint64_t rc_event_id(const rc_event *ev, size_t i);
 
 /*
  * rc_subscribe - send SUBSCRIBE on c: namespaces (n names; n = 0 = all),
@@ -516,6 +660,9 @@ RC_EXPORT int rc_node_seq(rc_client *c, uint64_t *seq, uint64_t *instance_id);
  * interval should be well below it).
  *
  * Coherence rules:
+ *   - SUPPRESS events remove the item ids from the namespace's cached lists;
+ *     UNSUPPRESS drops the namespace's cached lists; both also refuse
+ *     read-through fills in flight (the race rule below).
  *   - KEY events drop the key; TAG events drop entries carrying the tag AND
  *     every entry whose tags are unknown (GET answers carry no tags, so a
  *     read-through copy might carry it: the conservative choice); BUMP drops
@@ -537,8 +684,8 @@ RC_EXPORT int rc_node_seq(rc_client *c, uint64_t *seq, uint64_t *instance_id);
 typedef struct rc_l1 rc_l1;
 
 typedef struct rc_l1_options {
-    const char *host;              /* default "127.0.0.1" */
-    uint16_t port;                 /* default 7400 */
+    const char *host; /* default "127.0.0.1" */
+    uint16_t port;    /* default 7400 */
     /* NULL = all namespaces, else n_namespaces names; reads and writes of other namespaces
        bypass the L1 (the channel hears nothing about them) */
     const char *const *namespaces;
@@ -600,6 +747,17 @@ RC_EXPORT int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key
 RC_EXPORT int rc_l1_set(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
                         const void *value, size_t value_len, const rc_set_options *opts,
                         rc_write_info *info);
+
+/*
+ * rc_l1_list_get - rc_list_get through the L1: the whole list (as the
+ * server serves it, suppressions applied) is cached, and opts' top and
+ * exclude set are applied to the copy.  SUPPRESS events filter cached
+ * lists in place (no drop, no refetch); UNSUPPRESS drops the namespace's
+ * cached lists (they lack the item); KEY events (a removal, a write) drop
+ * the list.  opts with a version or min_version bypass the L1.
+ */
+RC_EXPORT int rc_l1_list_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key,
+                             size_t key_len, const rc_list_get_options *opts, rc_list *out);
 
 /* rc_l1_invalidate_local - drop (ns, key) from this L1 only. */
 RC_EXPORT void rc_l1_invalidate_local(rc_l1 *l1, const char *ns, const void *key, size_t key_len);
