@@ -351,6 +351,18 @@ static void rb__slot_release(rb__conn *c, rb__slot *s)
     c->inflight--;
 }
 
+/*
+ * --calm-ms: whether now is in a calm period (every other calm-ms period
+ * from the start of the run), when no bump, tag invalidation or chase is
+ * sent.  Those events drop an L1's read-through entries wholesale; in calm
+ * periods L1 entries live long enough for a lost KEY event to show.
+ */
+static bool rb__calm(const rb__shared *sh)
+{
+    uint64_t period = (uint64_t)sh->o->calm_ms * 1000000ull;
+    return period && ((rb__now() - sh->t_start) / period) % 2 == 1;
+}
+
 /* Encode a request; on failure the slot is released and the error counted. */
 static void rb__send(rb__conn *c, rb__slot *s, rb_req *req)
 {
@@ -441,7 +453,7 @@ static void rb__send_write(rb__conn *c, rb__slot *s, const rb__job *j)
         memcpy(req.token, j->token, RC_TOKEN_SIZE);
     }
     rb__send(c, s, &req);
-    if (big && j && j->has_token && sh->o->chase && chase != UINT32_MAX) {
+    if (big && j && j->has_token && sh->o->chase && chase != UINT32_MAX && !rb__calm(sh)) {
         rb__conn_flush(c); /* the fill's bytes start first */
         rb__chase(c, s->user, chase);
     }
@@ -900,6 +912,8 @@ static void rb__event(uv_timer_t *h)
     rb__shared *sh = t->sh;
     if (!c || c->closed || !c->connected || c->nfree == 0 || rb__now() >= sh->t_end ||
         atomic_load(&sh->over))
+        return;
+    if ((h == &t->ev_bump || h == &t->ev_tag) && rb__calm(sh))
         return;
     const rb_tag_cfg *tc = &sh->oracle.tagcfg;
     rb_req req = {0};

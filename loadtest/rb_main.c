@@ -61,6 +61,8 @@ static int rb__validate(rb_opts *o, rb_engine_cfg *cfg)
         return rb__usage_error("--products must be 1..1e6, --tags 0..16 and --segments 0..1e6");
     if (o->soft_pct < 0 || o->soft_pct > 100 || o->delete_every < 0 || o->l1 < 0 || o->l1 > 64)
         return rb__usage_error("--soft-pct must be 0..100, --delete-every >= 0, --l1 0..64");
+    if (o->calm_ms < 0)
+        return rb__usage_error("--calm-ms must be >= 0");
     if (!rb_l1_filter_ok(o->l1_filter))
         return rb__usage_error("--l1-filter must be ns, all, outside or mixed");
     if (o->big_permille < 0 || o->big_permille > 1000 || o->big_bytes < 40 ||

@@ -59,6 +59,9 @@
     X(INT, big_permille, "big-permille", "0",                                                      \
       "writes and fills in 1000 that carry a big value of --big-bytes")                            \
     X(INT, big_bytes, "big-bytes", "1048576", "size of a big value in bytes (40..16 MiB)")         \
+    X(INT, calm_ms, "calm-ms", "0",                                                                \
+      "every other period of this many ms sends no bump, tag invalidation or chase, so L1 "        \
+      "entries live long enough for a lost key event to show (0 = never calm)")                    \
     X(INT, chase, "chase", "0",                                                                    \
       "1 = each big lease fill is chased by a hard invalidation of one of its tags, sent at "      \
       "once on another connection (the fill-versus-invalidation race; recache, lease mode)")       \

@@ -15,7 +15,7 @@
 # Usage: scripts/churn.sh [SECONDS] [extra recache-bench options...]
 #   SECONDS          measured seconds (default: $CHURN_SECONDS, else 60)
 #   BUILD_DIR        build directory (default: build)
-#   CHURN_MEMORY     server --memory (default: 256mb; 1 MiB values make it evict)
+#   CHURN_MEMORY     server --memory (default: 32mb: the 1 MiB values make it evict)
 #   CHURN_JSON       also write the JSON report there
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
   shift
 fi
 build="${BUILD_DIR:-build}"
-memory="${CHURN_MEMORY:-256mb}"
+memory="${CHURN_MEMORY:-32mb}"
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   scripts/deps.sh

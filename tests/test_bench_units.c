@@ -521,7 +521,7 @@ static void test_opts(void)
     rb_opts_defaults(&c);
     rb_opts_churn(&c);
     RC_CHECK(strcmp(c.mode, "lease") == 0 && c.l1 == 2 && c.chase == 1 && c.big_permille > 0);
-    RC_CHECK(strcmp(c.l1_filter, "mixed") == 0);
+    RC_CHECK(strcmp(c.l1_filter, "mixed") == 0 && c.calm_ms > 0);
     RC_CHECK(c.bump_every > 0 && c.tag_every > 0 && c.key_every > 0 && c.delete_every > 0);
     RC_CHECK(c.soft_pct > 0 && c.soft_pct < 100 && c.segments > 0 && c.lease_wait_ms > 0);
     char *over[] = {"recache-bench", "--churn", "1", "--l1", "0"};
