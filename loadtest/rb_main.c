@@ -65,6 +65,8 @@ static int rb__validate(rb_opts *o, rb_engine_cfg *cfg)
         return rb__usage_error("--calm-ms must be >= 0");
     if (!rb_l1_filter_ok(o->l1_filter))
         return rb__usage_error("--l1-filter must be ns, all, outside or mixed");
+    if (o->l1 == 1 && strcmp(o->l1_filter, "mixed") == 0)
+        return rb__usage_error("--l1-filter mixed needs --l1 2 or more (a reader per L1)");
     if (o->big_permille < 0 || o->big_permille > 1000 || o->big_bytes < 40 ||
         o->big_bytes > (16ll << 20) || o->big_bytes % 8 != 0)
         return rb__usage_error(
