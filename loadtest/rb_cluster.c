@@ -135,8 +135,8 @@ static void rb__read(rb__load *l, uint32_t user, const char *key)
     rb_value_info vi;
     rb_read_facts facts;
     uint64_t staleness;
-    rb_verdict verdict = rb_oracle_check_read(o, &snap, true, v.stale, v.data, v.len, &vi,
-                                              &staleness, &facts);
+    rb_verdict verdict =
+        rb_oracle_check_read(o, &snap, true, v.stale, v.data, v.len, &vi, &staleness, &facts);
     l->r.verdicts[verdict]++;
     if (verdict != RB_VERDICT_OK)
         rb_oracle_report(o, RB_PATH_SERVER, "cluster-get", verdict, &facts, &vi);
@@ -166,8 +166,8 @@ static void rb__write(rb__load *l, uint32_t user, const char *key)
                          .ntags = n};
     rc_write_info info;
     uint64_t t0 = rb__ns();
-    int err = rc_cluster_set(l->cl, sh->cfg->ns, key, strlen(key), l->buf,
-                             rb_value_size(vi.nitems), &so, &info);
+    int err = rc_cluster_set(l->cl, sh->cfg->ns, key, strlen(key), l->buf, rb_value_size(vi.nitems),
+                             &so, &info);
     rb__account(l, err, t0);
     l->r.writes++;
     if (err == 0)
@@ -253,9 +253,13 @@ static void rb__timeline(rb__shared *sh, FILE *f)
     for (int p = 0; p < RB_PATHS; p++)
         for (int v = 1; v < RB_VERDICTS; v++)
             bad += atomic_load_explicit(&sh->oracle.reported[p][v], memory_order_relaxed);
-    fprintf(f, "{\"t_ms\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"failed\":%" PRIu64
-               ",\"violations\":%" PRIu64 ",\"states\":\"",
-            (rb__ns() - sh->start_ns) / 1000000u, answered, failed, bad);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t wall_ms = (uint64_t)wall.tv_sec * 1000u + (uint64_t)wall.tv_nsec / 1000000u;
+    fprintf(f,
+            "{\"t_ms\":%" PRIu64 ",\"wall_ms\":%" PRIu64 ",\"answered\":%" PRIu64
+            ",\"failed\":%" PRIu64 ",\"violations\":%" PRIu64 ",\"states\":\"",
+            (rb__ns() - sh->start_ns) / 1000000u, wall_ms, answered, failed, bad);
     for (size_t i = 0; i < sh->nnodes; i++)
         fputc("udpr"[atomic_load_explicit(&sh->loads[0].state[i], memory_order_relaxed) & 3], f);
     fputs("\"}\n", f);
@@ -350,8 +354,9 @@ int rb_cluster_run(const rb_cluster_cfg *cfg, rb_cluster_result *res)
     rb__shared sh = {.cfg = cfg};
     memset(res, 0, sizeof *res);
     if (cfg->threads == 0 || cfg->threads > RB__MAX_THREADS || rb__split(&sh) != 0) {
-        fprintf(stderr, "recache-bench: --cluster needs 1..%u nodes HOST:PORT,... and 1..%u "
-                        "threads\n",
+        fprintf(stderr,
+                "recache-bench: --cluster needs 1..%u nodes HOST:PORT,... and 1..%u "
+                "threads\n",
                 RB_CLUSTER_MAX_NODES, RB__MAX_THREADS);
         free(sh.spec);
         return RC_EINVAL;
@@ -440,10 +445,10 @@ void rb_cluster_json(const rb_cluster_cfg *cfg, const rb_cluster_result *r)
 {
     printf("{\"mode\":\"cluster\",\"nodes\":%u,\"threads\":%u,\"seconds\":%.3f,"
            "\"attempted\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"failed\":%" PRIu64
-           ",\"reads\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
-           ",\"writes\":%" PRIu64 ",\"deletes\":%" PRIu64 ",\"bumps\":%" PRIu64
-           ",\"bumps_partial\":%" PRIu64 ",\"tag_invalidations\":%" PRIu64
-           ",\"tags_partial\":%" PRIu64 ",\"violations\":%" PRIu64 ",\"oracle\":{",
+           ",\"reads\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"writes\":%" PRIu64
+           ",\"deletes\":%" PRIu64 ",\"bumps\":%" PRIu64 ",\"bumps_partial\":%" PRIu64
+           ",\"tag_invalidations\":%" PRIu64 ",\"tags_partial\":%" PRIu64 ",\"violations\":%" PRIu64
+           ",\"oracle\":{",
            r->nnodes, cfg->threads, r->seconds, r->attempted, r->answered, r->failed, r->reads,
            r->hits, r->misses, r->writes, r->deletes, r->bumps, r->bumps_partial,
            r->tag_invalidations, r->tags_partial, r->violations);

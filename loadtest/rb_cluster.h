@@ -42,9 +42,9 @@ typedef struct rb_cluster_cfg {
     uint32_t del_permille; /* of the non-read operations */
     uint64_t duration_ms;
     uint32_t ttl_ms;
-    uint32_t bump_every_ms;  /* 0 = none */
-    uint32_t tag_every_ms;   /* 0 = none */
-    uint32_t soft_permille;  /* of tag invalidations and deletes: soft ones */
+    uint32_t bump_every_ms; /* 0 = none */
+    uint32_t tag_every_ms;  /* 0 = none */
+    uint32_t soft_permille; /* of tag invalidations and deletes: soft ones */
     rb_tag_cfg tags;
     uint32_t io_timeout_ms;
     uint32_t tko;

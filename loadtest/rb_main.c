@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "recache/rc_errors.h"
+#include "rb_cluster.h"
 #include "rb_engine.h"
 #include "rb_l1.h"
 #include "rb_report.h"
@@ -340,6 +341,54 @@ static int rb__cmd_gentrace(const rb_opts *o)
     return rc == 0 ? RB_EXIT_OK : RB_EXIT_USAGE;
 }
 
+/* ---- cluster -------------------------------------------------------------------------------- */
+
+/* run --cluster: the workload through rc_cluster (rb_cluster.h). */
+static int rb__cmd_cluster(const rb_opts *o)
+{
+    if (o->threads < 1 || o->users < 1 || o->items < 1 || o->read_pct < 0 || o->read_pct > 100 ||
+        o->duration <= 0 || o->io_timeout_ms < 1 || o->tko < 1 || o->timeline_ms < 1 ||
+        o->products < 1 || o->tags < 0 || o->tags > 16 || o->segments < 0 || o->soft_pct < 0 ||
+        o->soft_pct > 100)
+        return rb__usage_error("--cluster: check --threads, --users, --items, --read-pct, "
+                               "--duration, --io-timeout-ms, --tko, --tags, --soft-pct");
+    rb_cluster_cfg c = {.nodes = o->cluster,
+                        .ns = o->ns,
+                        .threads = (uint32_t)o->threads,
+                        .users = (uint32_t)o->users,
+                        .zipf = o->alpha,
+                        .items = (uint32_t)o->items,
+                        .read_pct = (uint32_t)o->read_pct,
+                        .del_permille = o->delete_every ? 50u : 0u,
+                        .duration_ms = (uint64_t)(o->duration * 1000.0),
+                        .ttl_ms = (uint32_t)o->ttl_ms,
+                        .bump_every_ms = (uint32_t)o->bump_every,
+                        .tag_every_ms = (uint32_t)o->tag_every,
+                        .soft_permille = (uint32_t)o->soft_pct * 10u,
+                        .tags = {.products = (uint32_t)o->products,
+                                 .per_value = (uint32_t)o->tags,
+                                 .segments = (uint32_t)o->segments},
+                        .io_timeout_ms = (uint32_t)o->io_timeout_ms,
+                        .tko = (uint32_t)o->tko,
+                        .failover_ttl_ms = (uint32_t)o->failover_ttl_ms,
+                        .timeline = o->timeline[0] ? o->timeline : NULL,
+                        .timeline_ms = (uint32_t)o->timeline_ms};
+    rb_cluster_result r;
+    int rc = rb_cluster_run(&c, &r);
+    if (rc != 0)
+        return RB_EXIT_USAGE;
+    rb_cluster_print(&c, &r);
+    if (o->json[0] && strcmp(o->json, "-") == 0) {
+        rb_cluster_json(&c, &r);
+    } else if (o->json[0]) {
+        FILE *f = freopen(o->json, "w", stdout);
+        if (f == NULL)
+            return RB_EXIT_USAGE;
+        rb_cluster_json(&c, &r);
+    }
+    return r.violations ? RB_EXIT_VIOLATED : RB_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     rb_opts o;
@@ -359,7 +408,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = o.npos > 0 ? o.pos[0] : "run";
     if (strcmp(cmd, "run") == 0)
-        return rb__cmd_run(&o);
+        return o.cluster[0] ? rb__cmd_cluster(&o) : rb__cmd_run(&o);
     if (strcmp(cmd, "herd") == 0)
         return rb__cmd_herd(&o);
     if (strcmp(cmd, "replay") == 0)

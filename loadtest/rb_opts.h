@@ -76,6 +76,13 @@
       "1 = the churn preset (docs/CHURN.md): lease mode with waiters, bumps, hard and soft tag "   \
       "and key invalidations, deletes, concurrent writers, big values and L1 readers; "            \
       "options given explicitly override it")                                                      \
+    X(STR, cluster, "cluster", "",                                                                 \
+      "HOST:PORT,...: drive a cluster through rc_cluster (run only; oracle on)")                   \
+    X(INT, io_timeout_ms, "io-timeout-ms", "1000", "cluster: per-request timeout, ms")             \
+    X(INT, tko, "tko", "3", "cluster: consecutive timeouts before a node is marked down")          \
+    X(INT, failover_ttl_ms, "failover-ttl-ms", "10000", "cluster: TTL cap on failover writes")     \
+    X(STR, timeline, "timeline", "", "cluster: write a JSON line per --timeline-ms to this file")  \
+    X(INT, timeline_ms, "timeline-ms", "100", "cluster: timeline interval, ms")                    \
     X(INT, ttl_ms, "ttl-ms", "0", "TTL of written values in ms (0 = none)")                        \
     X(INT, seed, "seed", "1", "random seed")                                                       \
     X(STR, json, "json", "", "also write the JSON report to this file (- = stdout)")               \
