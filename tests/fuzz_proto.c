@@ -84,8 +84,8 @@ static void check_list(const rc_msg *m)
         n++;
     }
     require(n == m->ntags);
-    bool list_value = m->opcode == RC_OP_LIST_SET || m->opcode == RC_OP_LIST_GET ||
-                      m->opcode == RC_OP_LIST_LGET;
+    bool list_value =
+        m->opcode == RC_OP_LIST_SET || m->opcode == RC_OP_LIST_GET || m->opcode == RC_OP_LIST_LGET;
     require(!list_value || m->status >= RC_STATUS_FIRST_ERROR || m->hflags & RC_HF_PUSH ||
             m->value.len % RC_ITEM_SIZE == 0);
     require(m->ids.len % RC_ID_SIZE == 0);
