@@ -4,7 +4,8 @@
  * Subcommands: run (the default load test), herd (K simultaneous readers
  * of one missing key, cache-aside against lease), replay (a key trace
  * against a server, compared with the reference CLOCK simulation at the
- * server's own capacity), clocksim and gentrace.  Exit status: 0 on
+ * server's own capacity), clocksim, gentrace, and the list experiments
+ * discontinue and list-read (rb_lists.h).  Exit status: 0 on
  * success, 1 when the oracle found a violation (or a run completed no
  * request at all), 2 for usage or setup errors.
  */
@@ -19,6 +20,7 @@
 #include "rb_cluster.h"
 #include "rb_engine.h"
 #include "rb_l1.h"
+#include "rb_lists.h"
 #include "rb_report.h"
 #include "rb_sync.h"
 #include "rb_trace.h"
@@ -417,5 +419,9 @@ int main(int argc, char **argv)
         return rb__cmd_clocksim(&o);
     if (strcmp(cmd, "gentrace") == 0)
         return rb__cmd_gentrace(&o);
+    if (strcmp(cmd, "discontinue") == 0)
+        return rb_lists_discontinue(&o);
+    if (strcmp(cmd, "list-read") == 0)
+        return rb_lists_read_perf(&o);
     return rb__usage_error("unknown subcommand");
 }

@@ -135,6 +135,8 @@ void rb_opts_usage(FILE *out)
           "       recache-bench replay FILE [options]    replay a key trace (get, set on miss)\n"
           "       recache-bench clocksim FILE --capacity N   reference CLOCK miss ratio\n"
           "       recache-bench gentrace [options]       print a Zipf key trace\n"
+          "       recache-bench discontinue [options]    hard tag vs soft tag vs suppression\n"
+          "       recache-bench list-read [options]      top-10 list reads vs plain GETs\n"
           "options (--name VALUE or --name=VALUE):\n",
           out);
 #define RB__OPT_USAGE(kind, f, flag, def, help)                                                    \

@@ -38,7 +38,7 @@
 #define RB__DIR        (1u << 16)
 #define RB__RUN_SHIFT  40u /* write id = run nonce << 40 | index of the write in the run */
 
-_Static_assert(RB_VERDICT_GHOST_SOFT + 1 == RB_VERDICTS, "RB_VERDICTS counts rb_verdict");
+_Static_assert(RB_VERDICT_GHOST_LIST + 1 == RB_VERDICTS, "RB_VERDICTS counts rb_verdict");
 
 /* A 64-bit mix (splitmix64's finaliser): the per-write product draw. */
 static uint64_t rb__mix(uint64_t x)
@@ -333,6 +333,6 @@ void rb_oracle_report(rb_oracle *o, rb_path path, const char *source, rb_verdict
 const char *rb_verdict_name(rb_verdict v)
 {
     static const char *const names[] = {"ok",        "corrupt",   "wrong-user", "ghost-version",
-                                        "ghost-key", "ghost-tag", "ghost-soft"};
+                                        "ghost-key", "ghost-tag", "ghost-soft", "ghost-list"};
     return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
 }

@@ -104,7 +104,7 @@ typedef struct rb_tag_state {
  */
 typedef enum rb_path { RB_PATH_SERVER = 0, RB_PATH_L1, RB_PATH_L1_OUTSIDE, RB_PATHS } rb_path;
 
-#define RB_VERDICTS 7 /* the values of rb_verdict */
+#define RB_VERDICTS 8 /* the values of rb_verdict */
 
 typedef struct rb_oracle {
     uint32_t users;
@@ -131,6 +131,9 @@ typedef enum rb_verdict {
     RB_VERDICT_GHOST_KEY,
     RB_VERDICT_GHOST_TAG,
     RB_VERDICT_GHOST_SOFT,
+    /* A list served with an item whose suppression in the namespace, or removal from that
+     * user's list, was acknowledged before the read was sent (rb_lists.h judges it). */
+    RB_VERDICT_GHOST_LIST,
 } rb_verdict;
 
 /* What a read snapshots when it is sent (rb_oracle_snap). */

@@ -26,7 +26,7 @@ void rb_stats_add(rb_stats *dst, const rb_stats *src)
 uint64_t rb_stats_violations(const rb_stats *s)
 {
     return s->corrupt + s->wrong_user + s->ghost_version + s->ghost_key + s->ghost_tag +
-           s->ghost_soft;
+           s->ghost_soft + s->ghost_list;
 }
 
 bool rb_stats_verdict(rb_stats *s, int verdict, uint64_t staleness)
@@ -55,6 +55,9 @@ bool rb_stats_verdict(rb_stats *s, int verdict, uint64_t staleness)
         break;
     case RB_VERDICT_GHOST_SOFT:
         s->ghost_soft++;
+        break;
+    case RB_VERDICT_GHOST_LIST:
+        s->ghost_list++;
         break;
     }
     return true;

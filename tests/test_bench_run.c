@@ -231,6 +231,39 @@ static void test_churn(const rc_harness_server *srv)
     unlink(json);
 }
 
+/*
+ * recache-bench discontinue, scaled down: exit 0 (the list oracle saw no
+ * ghost-list), suppression caused no recompute and no read showed the
+ * item after its acknowledgement, a hard tag invalidation recomputed and
+ * showed nothing either, and every strategy ran reads afterwards.
+ */
+static void test_discontinue(const rc_harness_server *srv)
+{
+    char json[128];
+    temp_path(json, sizeof(json), "discontinue");
+    const char *args[] = {"discontinue", "--users", "2000", "--connections", "8", "--warmup",
+                          "0.5",         "--after", "1",    "--origin-ms",   "5", "--json",
+                          json,          NULL};
+    RC_CHECK_EQ_INT(run_bench(srv, args), 0);
+    char *text = slurp(json);
+    static const char *const strategies[] = {"\"hard-tag\":", "\"soft-tag\":", "\"suppress\":"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *s = strstr(text, strategies[i]);
+        RC_CHECK(s != NULL);
+        RC_CHECK(json_num(s, "reads_after") > 0);
+        RC_CHECK_EQ_INT(json_num(s, "ghost_list"), 0);
+        RC_CHECK_EQ_INT(json_num(s, "errors"), 0);
+        if (i != 1)
+            RC_CHECK_EQ_INT(json_num(s, "reads_showed_item"), 0);
+        if (i == 0)
+            RC_CHECK(json_num(s, "origin_recomputes") > 0);
+        if (i == 2)
+            RC_CHECK_EQ_INT(json_num(s, "origin_recomputes"), 0);
+    }
+    free(text);
+    unlink(json);
+}
+
 int main(void)
 {
     rc_harness_server srv;
@@ -243,6 +276,8 @@ int main(void)
     test_herd(&srv);
     fprintf(stderr, "-- test_churn\n");
     test_churn(&srv);
+    fprintf(stderr, "-- test_discontinue\n");
+    test_discontinue(&srv);
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
     return 0;
 }

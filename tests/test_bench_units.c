@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rb_hist.h"
+#include "rb_lists.h"
 #include "rb_opts.h"
 #include "rb_oracle.h"
 #include "rb_trace.h"
@@ -530,8 +531,47 @@ static void test_opts(void)
     RC_CHECK_EQ_INT(c.churn, 1);
 }
 
+/* The list oracle: an item gone before the read was sent is a ghost, not one gone after. */
+static void test_lists_judge(void)
+{
+    uint64_t ids[] = {5, 7, 9}, culprit = 0;
+    rb_list_facts f = {.sent = 100, .gone_item = 7, .gone_ack = 99};
+    RC_CHECK_EQ_INT(rb_lists_judge(&f, ids, 3, &culprit), RB_VERDICT_GHOST_LIST);
+    RC_CHECK_EQ_U64(culprit, 7);
+    f.gone_ack = 101; /* acknowledged after the read was sent: legal */
+    RC_CHECK_EQ_INT(rb_lists_judge(&f, ids, 3, &culprit), RB_VERDICT_OK);
+    f.gone_ack = 0;
+    f.removed[2] = 9;
+    f.removed_ack[2] = 50;
+    RC_CHECK_EQ_INT(rb_lists_judge(&f, ids, 3, &culprit), RB_VERDICT_GHOST_LIST);
+    RC_CHECK_EQ_U64(culprit, 9);
+    f.removed_ack[2] = 0; /* not acknowledged yet */
+    RC_CHECK_EQ_INT(rb_lists_judge(&f, ids, 3, &culprit), RB_VERDICT_OK);
+    RC_CHECK(strcmp(rb_verdict_name(RB_VERDICT_GHOST_LIST), "ghost-list") == 0);
+
+    /* Generated lists: distinct, deterministic, in the catalog, skipping what they must. */
+    rb_zipf z;
+    RC_CHECK_RC(rb_zipf_init(&z, 500, 0.99), 0);
+    uint8_t seen[500 / 8 + 2] = {0};
+    uint64_t a[100], b[100], skip[] = {1};
+    rb_lists_gen(&z, 3, 42, NULL, 0, seen, a, 100);
+    rb_lists_gen(&z, 3, 42, skip, 1, seen, b, 100);
+    for (size_t i = 0; i < 100; i++) {
+        RC_CHECK(a[i] >= 1 && a[i] <= 500 && b[i] != 1);
+        for (size_t k = 0; k < i; k++)
+            RC_CHECK(a[k] != a[i] && b[k] != b[i]);
+    }
+    for (size_t i = 0; i < sizeof seen; i++)
+        RC_CHECK_EQ_INT(seen[i], 0);
+    uint64_t c[100];
+    rb_lists_gen(&z, 3, 42, NULL, 0, seen, c, 100);
+    RC_CHECK_MEM(a, sizeof a, c, sizeof c);
+    rb_zipf_free(&z);
+}
+
 int main(void)
 {
+    RC_TEST_RUN(test_lists_judge);
     RC_TEST_RUN(test_zipf_distribution);
     RC_TEST_RUN(test_zipf_edges);
     RC_TEST_RUN(test_hist_percentiles);

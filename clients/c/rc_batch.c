@@ -34,6 +34,7 @@ typedef struct rc__batch_op {
     size_t key_off;
     size_t tags_off;
     size_t value_off;
+    size_t ids_off;
 } rc__batch_op;
 
 /* A growable byte arena addressed by offsets. */
@@ -186,11 +187,14 @@ static long rc__batch_push(rc_batch *b, const rc_msg *req)
         err = rc__arena_copy(&b->req_bytes, req->tags.ptr, req->tags.len, 0, &op->tags_off);
     if (err == 0)
         err = rc__arena_copy(&b->req_bytes, req->value.ptr, req->value.len, 0, &op->value_off);
+    if (err == 0)
+        err = rc__arena_copy(&b->req_bytes, req->ids.ptr, req->ids.len, 0, &op->ids_off);
     if (err) {
         b->req_bytes.len = mark;
         return err;
     }
-    op->req.ns.ptr = op->req.key.ptr = op->req.tags.ptr = op->req.value.ptr = NULL;
+    op->req.ns.ptr = op->req.key.ptr = op->req.tags.ptr = op->req.value.ptr = op->req.ids.ptr =
+        NULL;
     return (long)b->nops++;
 }
 
@@ -207,6 +211,8 @@ long rc_batch_get(rc_batch *b, const char *ns, const void *key, size_t key_len,
     return rc__batch_push(b, &req);
 }
 
+static long rc__batch_push_write(rc_batch *b, rc_msg *req, const rc_set_options *opts);
+
 long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t key_len, const void *value,
                   size_t value_len, const rc_set_options *opts)
 {
@@ -214,11 +220,15 @@ long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t key_len, 
     if (b == NULL)
         return RC_EINVAL;
     int err = rc__prepare_set(&req, ns, key, key_len, value, value_len, opts);
-    if (err)
-        return err;
+    return err ? err : rc__batch_push_write(b, &req, opts);
+}
+
+/* rc__batch_push_write - queue a prepared SET or LIST_SET with opts' tags. */
+static long rc__batch_push_write(rc_batch *b, rc_msg *req, const rc_set_options *opts)
+{
     long tags_len = rc__tags_size(opts);
     if (tags_len <= 0)
-        return tags_len < 0 ? tags_len : rc__batch_push(b, &req);
+        return tags_len < 0 ? tags_len : rc__batch_push(b, req);
 
     /* Encoded once into a temporary, then copied with the other fields. */
     uint8_t *tags = malloc((size_t)tags_len);
@@ -227,13 +237,65 @@ long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t key_len, 
     long n = rc__tags_encode(opts, tags, (size_t)tags_len);
     long index = n;
     if (n >= 0) {
-        req.tags.ptr = tags;
-        req.tags.len = (uint32_t)n;
-        req.ntags = (uint8_t)opts->ntags;
-        index = rc__batch_push(b, &req);
+        req->tags.ptr = tags;
+        req->tags.len = (uint32_t)n;
+        req->ntags = (uint8_t)opts->ntags;
+        index = rc__batch_push(b, req);
     }
     free(tags);
     return index;
+}
+
+long rc_batch_list_set(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                       const rc_list_item *items, size_t n, const rc_set_options *opts)
+{
+    rc_msg req;
+    if (b == NULL || (items == NULL && n > 0) || n > UINT32_MAX / RC_ITEM_SIZE)
+        return RC_EINVAL;
+    uint8_t *buf = malloc(n * RC_ITEM_SIZE + 1u);
+    if (buf == NULL)
+        return RC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        rc_item_put(buf + i * RC_ITEM_SIZE, items[i].id, items[i].score);
+    long index = rc__prepare_set(&req, ns, key, key_len, buf, n * RC_ITEM_SIZE, opts);
+    req.opcode = RC_OP_LIST_SET;
+    if (index == 0)
+        index = rc__batch_push_write(b, &req, opts);
+    free(buf);
+    return index;
+}
+
+long rc_batch_list_get(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                       const rc_list_get_options *opts)
+{
+    rc_msg req;
+    if (b == NULL)
+        return RC_EINVAL;
+    int err = rc__prepare_keyed(&req, RC_OP_LIST_GET, ns, key, key_len, opts ? opts->version : 0);
+    if (err)
+        return err;
+    size_t nexclude = opts ? opts->nexclude : 0;
+    if (nexclude > RC_WIRE_MAX_IDS || (nexclude > 0 && opts->exclude == NULL))
+        return RC_EINVAL;
+    uint8_t *ids = malloc(nexclude * RC_ID_SIZE + 1u);
+    if (ids == NULL)
+        return RC_ENOMEM;
+    for (size_t i = 0; i < nexclude; i++)
+        rc_id_put(ids + i * RC_ID_SIZE, opts->exclude[i]);
+    req.min_version = opts ? opts->min_version : 0;
+    req.top = opts ? opts->top : 0;
+    req.ids = (rc_slice){ids, (uint32_t)(nexclude * RC_ID_SIZE)};
+    long index = rc__batch_push(b, &req);
+    free(ids);
+    return index;
+}
+
+rc_list_item rc_list_item_at(const rc_value *v, size_t i)
+{
+    rc_list_item item = {0, 0.0f};
+    if (v != NULL && v->data != NULL && i < v->len / RC_ITEM_SIZE)
+        rc_item_get(v->data + i * RC_ITEM_SIZE, &item.id, &item.score);
+    return item;
 }
 
 long rc_batch_delete(rc_batch *b, const char *ns, const void *key, size_t key_len, uint64_t version)
@@ -309,6 +371,7 @@ static int rc__batch_encode(rc_batch *b, uint32_t first_id)
         req.key = rc__slice_at(b, op->key_off, op->req.key.len);
         req.tags = rc__slice_at(b, op->tags_off, op->req.tags.len);
         req.value = rc__slice_at(b, op->value_off, op->req.value.len);
+        req.ids = rc__slice_at(b, op->ids_off, op->req.ids.len);
         req.request_id = first_id + (uint32_t)i;
         long size = rc_encoded_size(&req);
         if (size < 0)
@@ -342,10 +405,11 @@ static int rc__batch_on_response(void *ctx, size_t index, const rc_msg *resp)
     r->status = resp->status == RC_STATUS_OK ? 0 : -(int)resp->status;
     if (resp->status >= RC_STATUS_FIRST_ERROR)
         return 0;
-    if (req->opcode == RC_OP_SET) {
+    if (req->opcode == RC_OP_SET || req->opcode == RC_OP_LIST_SET) {
         r->write.ns_version = resp->ns_version;
         r->write.entry_version = resp->entry_version;
-    } else if (req->opcode == RC_OP_GET || req->opcode == RC_OP_LGET) {
+    } else if (req->opcode == RC_OP_GET || req->opcode == RC_OP_LGET ||
+               req->opcode == RC_OP_LIST_GET) {
         r->value.ns_version = resp->ns_version;
         if (req->opcode == RC_OP_LGET) {
             r->lease = resp->lease;

@@ -545,6 +545,18 @@ RC_EXPORT long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t
                             const void *value, size_t value_len, const rc_set_options *opts);
 RC_EXPORT long rc_batch_delete(rc_batch *b, const char *ns, const void *key, size_t key_len,
                                uint64_t version);
+/* rc_batch_list_set - queue a list write (as rc_list_set). */
+RC_EXPORT long rc_batch_list_set(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                                 const rc_list_item *items, size_t n, const rc_set_options *opts);
+/*
+ * rc_batch_list_get - queue a list read (as rc_list_get).  A hit's result
+ * value holds the items in their wire encoding, value.len / 12 of them:
+ * read item i with rc_list_item_at.
+ */
+RC_EXPORT long rc_batch_list_get(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                                 const rc_list_get_options *opts);
+/* rc_list_item_at - item i of a value holding wire-encoded items ({0, 0} past the end). */
+RC_EXPORT rc_list_item rc_list_item_at(const rc_value *v, size_t i);
 /*
  * rc_batch_lget - queue a lease read (statuses as rc_lget).  A parked LGET
  * does not hold back the answers to the operations queued after it; exec
