@@ -130,7 +130,7 @@ static bool rb__has(const uint64_t *ids, size_t n, uint64_t id)
 /* ---- discontinue: one phase per strategy ------------------------------------------------------
  */
 
-/* Per-user purchase records of hot users: (item, ack stamp) rings. */
+/* Per-user purchase records of hot users: (item, ack stamp), never forgotten within a phase. */
 typedef struct rb__purchases {
     pthread_mutex_t locks[RB__LOCKS];
     uint64_t (*ring)[RB_LISTS_PURCHASES][2];
@@ -299,7 +299,11 @@ static void rb__purchase(rb__reader *r, uint32_t user, const uint64_t *ids, size
         return;
     pthread_mutex_t *mu = &p->purch->locks[user % RB__LOCKS];
     pthread_mutex_lock(mu);
-    uint8_t slot = p->purch->next[user]++ % RB_LISTS_PURCHASES;
+    if (p->purch->next[user] == RB_LISTS_PURCHASES) {
+        pthread_mutex_unlock(mu); /* this user has bought enough */
+        return;
+    }
+    uint8_t slot = p->purch->next[user]++;
     p->purch->ring[user][slot][0] = item;
     p->purch->ring[user][slot][1] = 0; /* not acknowledged yet */
     pthread_mutex_unlock(mu);

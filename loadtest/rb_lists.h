@@ -30,7 +30,11 @@
  * verdict is RB_VERDICT_GHOST_LIST, a violation (the run exits 1).
  * Purchases are recorded under a per-user lock with their stamp taken
  * inside it, and reads snapshot a user's purchases with their send stamp
- * inside the same lock, so "acknowledged before sent" is exact.
+ * inside the same lock, so "acknowledged before sent" is exact.  The
+ * simulated origin leaves every purchase of the user out of a recompute
+ * (it reads them when it computes, as a real origin reads its database;
+ * a purchase is recorded there before its removal is sent), so a list
+ * that still shows a purchased item is the cache's fault.
  */
 #ifndef RB_LISTS_H
 #define RB_LISTS_H
@@ -42,8 +46,8 @@
 #include "rb_oracle.h"
 #include "rb_zipf.h"
 
-/* Removals of one user the oracle remembers (the most recent ones). */
-#define RB_LISTS_PURCHASES 4u
+/* Purchases (removals) one user makes at most in a run; the origin and the oracle know them all. */
+#define RB_LISTS_PURCHASES 32u
 
 /* What the list judge knows about one read. */
 typedef struct rb_list_facts {

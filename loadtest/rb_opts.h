@@ -85,10 +85,10 @@
     X(INT, timeline_ms, "timeline-ms", "100", "cluster: timeline interval, ms")                    \
     X(INT, ttl_ms, "ttl-ms", "0", "TTL of written values in ms (0 = none)")                        \
     X(INT, seed, "seed", "1", "random seed")                                                       \
-    X(INT, catalog, "catalog", "50000", "discontinue: items in the catalog lists draw from")      \
-    X(DBL, after, "after", "10", "discontinue: seconds measured after the discontinuation")       \
+    X(INT, catalog, "catalog", "50000", "discontinue: items in the catalog lists draw from")       \
+    X(DBL, after, "after", "10", "discontinue: seconds measured after the discontinuation")        \
     X(INT, suppressed, "suppressed", "1000", "list-read: item ids suppressed in the namespace")    \
-    X(INT, runs, "runs", "5", "list-read: runs of each read kind (the medians are compared)")     \
+    X(INT, runs, "runs", "5", "list-read: runs of each read kind (the medians are compared)")      \
     X(STR, json, "json", "", "also write the JSON report to this file (- = stdout)")               \
     X(INT, readers, "readers", "500", "herd: concurrent readers of the one hot key")               \
     X(INT, capacity, "capacity", "0", "clocksim: cache capacity in entries")                       \

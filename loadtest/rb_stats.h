@@ -54,7 +54,7 @@
     X(ghost_tag, "values carrying a tag whose acknowledged hard invalidation came later "          \
                  "(violation)")                                                                    \
     X(ghost_soft, "soft-invalidated values served as fresh (violation)")                           \
-    X(ghost_list, "lists served with an item whose suppression or removal was acknowledged "     \
+    X(ghost_list, "lists served with an item whose suppression or removal was acknowledged "       \
                   "before the read was sent (violation)")                                          \
     X(l1_violations, "violations among the reads through an L1 subscribed to the bench's "         \
                      "namespace (included in the kinds above)")                                    \

@@ -250,14 +250,12 @@ long rc_batch_list_set(rc_batch *b, const char *ns, const void *key, size_t key_
                        const rc_list_item *items, size_t n, const rc_set_options *opts)
 {
     rc_msg req;
-    if (b == NULL || (items == NULL && n > 0) || n > UINT32_MAX / RC_ITEM_SIZE)
+    uint8_t *buf;
+    if (b == NULL)
         return RC_EINVAL;
-    uint8_t *buf = malloc(n * RC_ITEM_SIZE + 1u);
-    if (buf == NULL)
-        return RC_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        rc_item_put(buf + i * RC_ITEM_SIZE, items[i].id, items[i].score);
-    long index = rc__prepare_set(&req, ns, key, key_len, buf, n * RC_ITEM_SIZE, opts);
+    long index = rc__items_encode(items, n, &buf);
+    if (index == 0)
+        index = rc__prepare_set(&req, ns, key, key_len, buf, n * RC_ITEM_SIZE, opts);
     req.opcode = RC_OP_LIST_SET;
     if (index == 0)
         index = rc__batch_push_write(b, &req, opts);
@@ -269,23 +267,12 @@ long rc_batch_list_get(rc_batch *b, const char *ns, const void *key, size_t key_
                        const rc_list_get_options *opts)
 {
     rc_msg req;
+    uint8_t *ids;
     if (b == NULL)
         return RC_EINVAL;
-    int err = rc__prepare_keyed(&req, RC_OP_LIST_GET, ns, key, key_len, opts ? opts->version : 0);
-    if (err)
-        return err;
-    size_t nexclude = opts ? opts->nexclude : 0;
-    if (nexclude > RC_WIRE_MAX_IDS || (nexclude > 0 && opts->exclude == NULL))
-        return RC_EINVAL;
-    uint8_t *ids = malloc(nexclude * RC_ID_SIZE + 1u);
-    if (ids == NULL)
-        return RC_ENOMEM;
-    for (size_t i = 0; i < nexclude; i++)
-        rc_id_put(ids + i * RC_ID_SIZE, opts->exclude[i]);
-    req.min_version = opts ? opts->min_version : 0;
-    req.top = opts ? opts->top : 0;
-    req.ids = (rc_slice){ids, (uint32_t)(nexclude * RC_ID_SIZE)};
-    long index = rc__batch_push(b, &req);
+    long index = rc__prepare_list_read(&req, RC_OP_LIST_GET, ns, key, key_len, opts, &ids);
+    if (index == 0)
+        index = rc__batch_push(b, &req);
     free(ids);
     return index;
 }

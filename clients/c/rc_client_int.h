@@ -237,6 +237,19 @@ RC__INTERNAL int rc__get_or_fill_kind(rc_client *c, int list, const char *ns, co
                                       size_t key_len, const rc_get_or_fill_options *opts,
                                       rc_fill_fn fill, void *ctx, rc_value *out);
 
+/* rc__items_encode - n items in wire encoding into *out (malloc'ed; NULL for none).  0 or error. */
+RC__INTERNAL int rc__items_encode(const rc_list_item *items, size_t n, uint8_t **out);
+
+/*
+ * rc__prepare_list_read - a LIST_GET or LIST_LGET request for opts (NULL =
+ * whole list); the exclude ids are encoded into *ids (malloc'ed or NULL),
+ * which the caller frees after sending.  0, the rc__prepare_keyed errors,
+ * RC_EEXCLUDE_TOO_LARGE (over the wire's 8191), RC_EINVAL, RC_ENOMEM.
+ */
+RC__INTERNAL int rc__prepare_list_read(rc_msg *req, uint8_t opcode, const char *ns, const void *key,
+                                       size_t key_len, const rc_list_get_options *opts,
+                                       uint8_t **ids);
+
 /* rc__list_from_value - an rc_list from a value of wire items, opts' top/exclude applied. */
 RC__INTERNAL int rc__list_from_value(const rc_value *v, const rc_list_get_options *opts,
                                      rc_list *out);

@@ -1,6 +1,6 @@
 /*
  * rc_lists.c - librecache: list values, in-place removal and suppression
- * (PROTOCOL.md section 10).
+ * (PROTOCOL.md section 14).
  *
  * Design.  Like every operation of the library these build an rc_msg and go
  * through rc__call (rc_client.c), the one request path.  Lists travel in
@@ -24,7 +24,7 @@
 /* ---- encoding ------------------------------------------------------------------------------- */
 
 /* rc__items_encode - n items as wire bytes (malloc'ed, *out NULL for n = 0).  0 or an error. */
-static int rc__items_encode(const rc_list_item *items, size_t n, uint8_t **out)
+int rc__items_encode(const rc_list_item *items, size_t n, uint8_t **out)
 {
     *out = NULL;
     if (n == 0)
@@ -137,9 +137,8 @@ int rc_list_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
     return err;
 }
 
-/* A LIST_GET or LIST_LGET request for opts (ids into *ids, which the caller frees). */
-static int rc__prepare_list_read(rc_msg *req, uint8_t opcode, const char *ns, const void *key,
-                                 size_t key_len, const rc_list_get_options *opts, uint8_t **ids)
+int rc__prepare_list_read(rc_msg *req, uint8_t opcode, const char *ns, const void *key,
+                          size_t key_len, const rc_list_get_options *opts, uint8_t **ids)
 {
     *ids = NULL;
     int err = rc__prepare_keyed(req, opcode, ns, key, key_len, opts ? opts->version : 0);

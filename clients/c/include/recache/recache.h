@@ -381,7 +381,7 @@ RC_EXPORT int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size
                              rc_value *out);
 
 /*
- * ---- Recommendation lists (PROTOCOL.md section 10) ---------------------------
+ * ---- Recommendation lists (PROTOCOL.md section 14) ---------------------------
  *
  * A list value is items in rank order, each an item id and a score, stored
  * by the server as 12 bytes per item and bounded by its max-list-items.
