@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <signal.h>
+#include <time.h>
 
 #include "rc_harness.h"
 #include "rc_test.h"
@@ -231,8 +233,54 @@ static void test_churn(const rc_harness_server *srv)
     unlink(json);
 }
 
+/*
+ * A short cluster run: three nodes, the workload through rc_cluster with
+ * bumps, tag and key invalidations, judged by the oracle; node 2 is killed
+ * halfway (its keys fail over) and the run must stay clean.
+ */
+static void test_cluster_run(void)
+{
+    rc_harness_server node[3];
+    char spec[96] = "";
+    for (int i = 0; i < 3; i++) {
+        RC_CHECK_EQ_INT(rc_harness_start(&node[i], NULL), 0);
+        char one[32];
+        snprintf(one, sizeof(one), "%s127.0.0.1:%u", i ? "," : "", node[i].port);
+        strcat(spec, one);
+    }
+    char json[128];
+    temp_path(json, sizeof(json), "cluster");
+    const char *args[] = {"--cluster",       spec,  "--duration",   "2",   "--users",     "2000",
+                          "--items",         "10",  "--bump-every", "200", "--tag-every", "20",
+                          "--delete-every",  "1",   "--soft-pct",   "30",  "--segments",  "4",
+                          "--io-timeout-ms", "300", "--json",       json,  NULL};
+    pid_t pid = fork();
+    RC_CHECK(pid >= 0);
+    if (pid == 0)
+        _exit(run_bench(&node[0], args));
+    /* Halfway through, a node dies: the run goes on on the others. */
+    struct timespec half = {1, 0};
+    nanosleep(&half, NULL); /* a point in the run's schedule, not a synchronisation */
+    kill(node[2].pid, SIGKILL);
+    int st;
+    RC_CHECK(waitpid(pid, &st, 0) == pid);
+    RC_CHECK(WIFEXITED(st));
+    RC_CHECK_EQ_INT(WEXITSTATUS(st), 0);
+    char *text = slurp(json);
+    RC_CHECK_EQ_INT(json_num(text, "violations"), 0);
+    RC_CHECK(json_num(text, "answered") > 0 && json_num(text, "bumps") > 0);
+    RC_CHECK(json_num(text, "tag_invalidations") > 0);
+    free(text);
+    unlink(json);
+    rc_harness_stop(&node[2]);
+    RC_CHECK_EQ_INT(rc_harness_stop(&node[1]), 0);
+    RC_CHECK_EQ_INT(rc_harness_stop(&node[0]), 0);
+}
+
 int main(void)
 {
+    fprintf(stderr, "-- test_cluster_run\n");
+    test_cluster_run();
     rc_harness_server srv;
     RC_CHECK_EQ_INT(rc_harness_start(&srv, NULL), 0);
     fprintf(stderr, "-- test_short_run\n");
