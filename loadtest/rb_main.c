@@ -283,21 +283,35 @@ static int rb__load(const rb_opts *o, rb_trace *t)
     return 0;
 }
 
+/* rb__sim - the reference simulation of --policy; RC_EINVAL for an unknown policy. */
+static int rb__sim(const rb_opts *o, const rb_trace *t, uint64_t capacity, rb_trace_result *r)
+{
+    if (strcmp(o->policy, "sieve") == 0)
+        return rb_sieve_sim(t, capacity, r);
+    if (strcmp(o->policy, "clock") == 0)
+        return rb_clock_sim(t, capacity, r);
+    return RC_EINVAL;
+}
+
 static int rb__cmd_clocksim(const rb_opts *o)
 {
     rb_trace t;
     rb_trace_result r;
     if (o->capacity < 1)
         return rb__usage_error("--capacity must be at least 1");
+    if (strcmp(o->policy, "clock") != 0 && strcmp(o->policy, "sieve") != 0)
+        return rb__usage_error("--policy must be clock or sieve");
     int rc = rb__load(o, &t);
     if (rc != 0)
         return rc;
-    rc = rb_clock_sim(&t, (uint64_t)o->capacity, &r);
+    rc = rb__sim(o, &t, (uint64_t)o->capacity, &r);
     rb_trace_free(&t);
     if (rc != 0)
         return RB_EXIT_USAGE;
-    printf("clocksim: %llu requests, capacity %lld entries, %llu misses, miss ratio %.4f\n",
-           (unsigned long long)r.requests, o->capacity, (unsigned long long)r.misses, r.miss_ratio);
+    printf("clocksim: policy %s, %llu requests, capacity %lld entries, %llu misses, miss ratio "
+           "%.4f\n",
+           o->policy, (unsigned long long)r.requests, o->capacity, (unsigned long long)r.misses,
+           r.miss_ratio);
     return RB_EXIT_OK;
 }
 
@@ -325,8 +339,8 @@ static int rb__cmd_replay(const rb_opts *o)
         printf(
             "note: the memory limit was not reached, so nothing was evicted and the entry\n"
             "count is not the capacity; use a smaller --memory on the server or a longer trace\n");
-    if (info.entries > 0 && rb_clock_sim(&t, (uint64_t)info.entries, &sim) == 0)
-        printf("reference CLOCK at that capacity: miss ratio %.4f; difference %+.4f\n",
+    if (info.entries > 0 && rb__sim(o, &t, (uint64_t)info.entries, &sim) == 0)
+        printf("reference %s at that capacity: miss ratio %.4f; difference %+.4f\n", o->policy,
                sim.miss_ratio, r.miss_ratio - sim.miss_ratio);
     rb_trace_free(&t);
     return RB_EXIT_OK;

@@ -550,6 +550,7 @@ static int rc__store_init(rc_server *srv)
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
         .max_key = (uint16_t)cfg->max_key,
         .max_waiters = (uint32_t)cfg->max_waiters,
+        .eviction = strcmp(cfg->eviction, "sieve") == 0 ? RC_EVICT_SIEVE : RC_EVICT_CLOCK,
         .on_version = rc_svc_on_version, /* namespace versions moving become BUMP events */
         .hook_ctx = srv,
     };

@@ -46,6 +46,9 @@
 
 typedef struct rc_store rc_store;
 
+/* Eviction policies (rc_store_config.eviction). */
+enum rc_eviction { RC_EVICT_CLOCK = 0, RC_EVICT_SIEVE = 1 };
+
 typedef struct rc_store_config {
     size_t memory_limit;     /* bytes charged for entries, across all shards */
     uint32_t nshards;        /* power of two, 1..4096; 0 = choose from memory_limit */
@@ -58,6 +61,7 @@ typedef struct rc_store_config {
     uint16_t max_key;        /* longest key accepted (RC_EKEY_TOO_LONG); 0 = RC_WIRE_MAX_KEY.
                                 Part of the largest possible entry, hence of the shard sizing. */
     uint32_t max_waiters;    /* parked lease readers allowed across the node (0 = none may park) */
+    uint8_t eviction;        /* RC_EVICT_CLOCK (default) or RC_EVICT_SIEVE (rc_clock.h) */
     /*
      * Called after a namespace's current version moved (a bump, or a read's
      * min_version adopted), with the new version, on the calling thread and
