@@ -88,7 +88,7 @@ static rc_cluster *open_cluster(uint32_t io_ms, uint32_t tko)
     rc_cluster_options o = {.nodes = name_ptrs,
                             .n_nodes = NODES,
                             .io_timeout_ms = io_ms,
-                            .connect_timeout_ms = 300,
+                            .connect_timeout_ms = 2000, /* generous: a slow start is not a fault */
                             .tko_threshold = tko,
                             .probe_min_ms = 20,
                             .probe_max_ms = 100,
@@ -296,7 +296,7 @@ static void test_broadcast_fails_loudly(void)
 static void test_replay_before_serving(void)
 {
     start_all();
-    rc_cluster *cl = open_cluster(300, 1);
+    rc_cluster *cl = open_cluster(600, 1);
     char tagged[32], deleted[32], kept[32];
     key_owned_by(cl, "recs", 0, tagged, sizeof tagged, 0);
     key_owned_by(cl, "recs", 0, deleted, sizeof deleted, 1);
@@ -350,8 +350,8 @@ static void test_queue_overflow_flushes(void)
     start_all();
     rc_cluster_options o = {.nodes = name_ptrs,
                             .n_nodes = NODES,
-                            .io_timeout_ms = 300,
-                            .connect_timeout_ms = 300,
+                            .io_timeout_ms = 600,
+                            .connect_timeout_ms = 2000,
                             .tko_threshold = 1,
                             .probe_min_ms = 20,
                             .probe_max_ms = 100,
@@ -382,7 +382,7 @@ static void test_queue_overflow_flushes(void)
 static void test_l1_skips_unhealthy_node(void)
 {
     start_all();
-    rc_cluster *cl = open_cluster(300, 1);
+    rc_cluster *cl = open_cluster(600, 1);
     rc_l1_options base = {.health_timeout_ms = 400};
     rc_cluster_l1 *l1 = NULL;
     RC_CHECK_RC(rc_cluster_l1_open(cl, &base, &l1), 0);
