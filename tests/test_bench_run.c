@@ -268,10 +268,10 @@ static void test_cluster_run(void)
     }
     char json[128];
     temp_path(json, sizeof(json), "cluster");
-    const char *args[] = {"--cluster",       spec,  "--duration",   "2",   "--users",     "2000",
-                          "--items",         "10",  "--bump-every", "200", "--tag-every", "20",
-                          "--delete-every",  "1",   "--soft-pct",   "30",  "--segments",  "4",
-                          "--io-timeout-ms", "300", "--json",       json,  NULL};
+    const char *args[] = {"--cluster",       spec,   "--duration",   "2",   "--users",     "2000",
+                          "--items",         "10",   "--bump-every", "200", "--tag-every", "20",
+                          "--delete-every",  "1",    "--soft-pct",   "30",  "--segments",  "4",
+                          "--io-timeout-ms", "1000", "--json",       json,  NULL};
     pid_t pid = fork();
     RC_CHECK(pid >= 0);
     if (pid == 0)
