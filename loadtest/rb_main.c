@@ -18,6 +18,7 @@
 #include "recache/rc_errors.h"
 #include "rb_cluster.h"
 #include "rb_engine.h"
+#include "rb_invalcost.h"
 #include "rb_l1.h"
 #include "rb_report.h"
 #include "rb_sync.h"
@@ -355,6 +356,28 @@ static int rb__cmd_gentrace(const rb_opts *o)
     return rc == 0 ? RB_EXIT_OK : RB_EXIT_USAGE;
 }
 
+/* ---- invalcost ------------------------------------------------------------------------------- */
+
+static int rb__cmd_invalcost(const rb_opts *o)
+{
+    if (o->entries < 1 || o->writes < 1 || o->items < 1)
+        return rb__usage_error("invalcost: --entries, --writes and --items must be at least 1");
+    rb_invalcost_cfg c = {.host = o->host,
+                          .port = (uint16_t)(o->port ? o->port : 7400),
+                          .ns = o->ns,
+                          .entries = (uint64_t)o->entries,
+                          .writes = (uint64_t)o->writes,
+                          .value_len = 32u + 8u * (size_t)o->items};
+    rb_invalcost_result r;
+    int rc = rb_invalcost_run(&c, &r);
+    if (rc != 0) {
+        fprintf(stderr, "recache-bench: invalcost: %s\n", rc_strerror(rc));
+        return RB_EXIT_USAGE;
+    }
+    rb_invalcost_print(&c, &r);
+    return RB_EXIT_OK;
+}
+
 /* ---- cluster -------------------------------------------------------------------------------- */
 
 /* run --cluster: the workload through rc_cluster (rb_cluster.h). */
@@ -431,5 +454,7 @@ int main(int argc, char **argv)
         return rb__cmd_clocksim(&o);
     if (strcmp(cmd, "gentrace") == 0)
         return rb__cmd_gentrace(&o);
+    if (strcmp(cmd, "invalcost") == 0)
+        return rb__cmd_invalcost(&o);
     return rb__usage_error("unknown subcommand");
 }

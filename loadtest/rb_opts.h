@@ -91,6 +91,8 @@
     X(STR, policy, "policy", "clock",                                                              \
       "clocksim, replay: reference policy, clock or sieve (as the server's --eviction)")           \
     X(INT, keys, "keys", "100000", "gentrace: distinct keys")                                      \
+    X(INT, entries, "entries", "100000", "invalcost: entries filled before each invalidation")     \
+    X(INT, writes, "writes", "10000", "invalcost: timed writes after each invalidation")           \
     X(INT, count, "count", "1000000", "gentrace: trace length")
 
 typedef struct rb_opts {
