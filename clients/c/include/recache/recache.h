@@ -598,6 +598,32 @@ int rc_l1_wait_applied(rc_l1 *l1, uint64_t seq, uint32_t timeout_ms);
 void rc_l1_pause(rc_l1 *l1);
 void rc_l1_resume(rc_l1 *l1);
 
+/*
+ * ---- Client-side placement (rendezvous hashing, PROTOCOL.md section 14) ----
+ *
+ * Pure functions (rc_hrw.c), thread-safe, shared with every other client
+ * (the Python Cluster ranks identically).  A node id is its "host:port"
+ * string exactly as configured.
+ */
+
+/*
+ * rc_hrw_score - the score of one node for (ns, key): -weight / ln(u), u
+ * from FNV-1a 64 + splitmix64 over "node \0 ns \0 key".  Higher wins.
+ * weight must be > 0 and finite (not checked here: see rc_hrw_rank).
+ */
+double rc_hrw_score(const char *node, size_t node_len, const char *ns, size_t ns_len,
+                    const char *key, size_t key_len, double weight);
+
+/*
+ * rc_hrw_rank - rank n nodes (NUL-terminated ids) for (ns, key): order_out
+ * (n entries, caller-owned) receives node indices by descending score,
+ * exact ties by lower index; order_out[0] is the key's node.  weights may
+ * be NULL (all 1.0).  Returns 0, RC_EINVAL (n == 0, a NULL pointer, a
+ * weight not > 0 and finite) or RC_ENOMEM.
+ */
+int rc_hrw_rank(const char *const *nodes, const double *weights, size_t n, const char *ns,
+                size_t ns_len, const char *key, size_t key_len, size_t *order_out);
+
 #ifdef __cplusplus
 }
 #endif
