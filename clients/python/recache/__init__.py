@@ -13,8 +13,13 @@ thread at a time; :class:`ClientPool` is thread-safe.
 
 from .client import Client, ClientPool, Pending, Pipeline
 from .cluster import Cluster, ClusterError, hrw_hash, hrw_rank, hrw_score, parse_node
-from .errors import *  # noqa: F401,F403
-from .errors import __all__ as _errors_all
+from .errors import (CLOSING_STATUSES, BadArgument, BadFrame, BadMagic, BadNamespace, BadVersion,
+                     CasMismatch, ConditionRejected, ConnectionFailed, ConnectionLost, Exists,
+                     FillUnavailable, FrameTooLarge, Internal, KeyTooLong, LeaseHeld,
+                     LeaseRejected, NoMemory, NotNewer, ProtocolError, RecacheError, ServerBusy,
+                     ServerError, ShuttingDown, SlowConsumer, TagTooLong, Timeout,
+                     TooManyNamespaces, TooManyTags, TooManyWaiters, UnknownOpcode,
+                     ValueTooLarge, WaitTimeout, WriteRejected, error_for_status)
 from .results import (TTL_NONE, Cond, Entry, Event, EventKind, Fill, FillReport, Lease,
                       LeaseResult, Mode, NodeResult, NsInfo, ServerInfo, Status, WriteResult)
 from .subscription import Subscription
@@ -25,5 +30,11 @@ __all__ = [
     "Client", "ClientPool", "Pending", "Pipeline", "Cluster", "ClusterError", "hrw_hash",
     "hrw_rank", "hrw_score", "parse_node", "TTL_NONE", "Cond", "Entry", "Event", "EventKind",
     "Fill", "FillReport", "Lease", "LeaseResult", "Mode", "NodeResult", "NsInfo", "ServerInfo",
-    "Status", "WriteResult", "Subscription", *_errors_all,
+    "Status", "WriteResult", "Subscription", "RecacheError", "ConnectionFailed",
+    "ConnectionLost", "Timeout", "ProtocolError", "WriteRejected", "ConditionRejected",
+    "Exists", "NotNewer", "CasMismatch", "LeaseRejected", "FillUnavailable", "LeaseHeld",
+    "WaitTimeout", "TooManyWaiters", "ServerError", "BadFrame", "BadMagic", "BadVersion",
+    "UnknownOpcode", "FrameTooLarge", "KeyTooLong", "ValueTooLarge", "TooManyTags",
+    "TagTooLong", "BadNamespace", "BadArgument", "NoMemory", "TooManyNamespaces", "ServerBusy",
+    "ShuttingDown", "SlowConsumer", "Internal", "error_for_status", "CLOSING_STATUSES",
 ]

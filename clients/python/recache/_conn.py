@@ -23,8 +23,6 @@ from .errors import ConnectionFailed, ConnectionLost, ProtocolError, Timeout
 Frame = Tuple[int, int, int, int, bytes]
 
 _RECV_CHUNK = 256 * 1024
-#: Responses are decoded under the wire maxima, not the server's request limits.
-_MAX_RESPONSE_BODY = 0xFFFFFFFF
 
 
 def deadline_after(seconds: float) -> float:
@@ -89,8 +87,8 @@ class Connection:
             return None
         header = bytes(self._buf[self._pos:self._pos + w.HEADER_SIZE])
         opcode, hflags, status, rid, body_len = w.parse_header(header)
-        if body_len > _MAX_RESPONSE_BODY or avail < w.HEADER_SIZE + body_len:
-            return None
+        if avail < w.HEADER_SIZE + body_len:
+            return None  # (body_len is a U32: at most the wire maximum, 4 GiB - 1)
         start = self._pos + w.HEADER_SIZE
         body = bytes(self._buf[start:start + body_len])
         self._pos = start + body_len
@@ -188,10 +186,13 @@ class Connection:
                 r, wr, _ = select.select([self._sock], wlist, [], self._left(deadline))
                 if not r and not wr:
                     raise Timeout("pipeline: no answer within the timeout")
-                if wr:
-                    sent += self._sock.send(out[sent:sent + _RECV_CHUNK])
-                if r:
-                    self._recv_into_buffer()
+                try:
+                    if wr:
+                        sent += self._sock.send(out[sent:sent + _RECV_CHUNK])
+                    if r:
+                        self._recv_into_buffer()
+                except BlockingIOError:
+                    continue  # readiness was spurious: select again
         except (OSError, ConnectionLost) as e:
             raise self._fail(e, "pipeline") from None
         return got

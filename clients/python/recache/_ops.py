@@ -12,10 +12,10 @@ decoder.  Error statuses (32 and above) are turned into exceptions before
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Generic, Iterable, Mapping, Optional, Sequence, TypeVar
+from typing import Callable, Dict, Generic, Iterable, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from . import _wire as w
-from .errors import ProtocolError, RecacheError, ValueTooLarge, error_for_status
+from .errors import ProtocolError, RecacheError, ValueTooLarge, WriteRejected, error_for_status
 from .results import (Cond, Entry, Lease, LeaseResult, Mode, NsInfo, ServerInfo, Settings,
                       Status, WriteResult)
 
@@ -54,7 +54,8 @@ def _u32(v: int, what: str) -> int:
 # ---- decoders -------------------------------------------------------------------------------
 
 
-def _decode_entry_fields(r: w.Reader) -> tuple:
+def _decode_entry_fields(r: w.Reader) -> Tuple[int, int, int, int, int]:
+    """ns_version, entry_version, client_flags, ttl_ms, state: the GET/LGET fixed part."""
     return r.u64(), r.u64(), r.u32(), r.u32(), r.u8()
 
 
@@ -95,9 +96,9 @@ def _decode_set(status: int, body: bytes) -> WriteResult:
     if status == w.STATUS_OK:
         return WriteResult(ns_version, entry_version)
     exc = error_for_status(status, "")
-    if hasattr(exc, "entry_version"):
-        exc.ns_version = ns_version  # type: ignore[attr-defined]
-        exc.entry_version = entry_version  # type: ignore[attr-defined]
+    if isinstance(exc, WriteRejected):
+        exc.ns_version = ns_version
+        exc.entry_version = entry_version
         exc.args = (f"{exc.message} (ns version {ns_version}, stored entry version "
                     f"{entry_version})",)
     raise exc
@@ -159,7 +160,7 @@ def decode_hello(status: int, body: bytes) -> ServerInfo:
     return ServerInfo(instance_id, max_frame, max_value, max_key, max_tags, max_tag_len, version)
 
 
-def decode_subscribe(status: int, body: bytes) -> tuple:
+def decode_subscribe(status: int, body: bytes) -> Tuple[int, int]:
     """(seq, instance_id) of a SUBSCRIBE answer."""
     _reject_unless(status, w.STATUS_OK)
     r = w.Reader(body)
@@ -267,7 +268,8 @@ def op_flush() -> Op[None]:
     return Op(w.OP_FLUSH, b"", _decode_empty)
 
 
-def op_subscribe(seq: int, instance_id: int, namespaces: Sequence[w.Bytesish]) -> Op[tuple]:
+def op_subscribe(seq: int, instance_id: int, namespaces: Sequence[w.Bytesish]
+                 ) -> Op[Tuple[int, int]]:
     body = w.encode_subscribe(_u64(seq, "from_seq"), _u64(instance_id, "instance_id"),
                               namespaces)
     return Op(w.OP_SUBSCRIBE, body, decode_subscribe)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence, TypeVar, Union)
+from typing import (Any, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple,
+                    TypeVar, Union, cast)
 
 from . import _ops
 from . import _wire as w
@@ -28,6 +29,8 @@ from .subscription import Subscription
 
 T = TypeVar("T")
 Key = w.Bytesish
+#: Namespaces (and tags) are names: str (sent as UTF-8) or bytes.
+Ns = w.Bytesish
 Compute = Callable[[], Union[str, bytes, Fill]]
 
 DEFAULT_PORT = 7400
@@ -147,7 +150,7 @@ class Client:
         """Round trip to the server."""
         self._run(_ops.op_ping())
 
-    def get(self, ns: str, key: Key, *, version: int = 0, min_version: int = 0
+    def get(self, ns: Ns, key: Key, *, version: int = 0, min_version: int = 0
             ) -> Optional[Entry]:
         """The entry under (ns, key), or None on a miss.
 
@@ -157,7 +160,7 @@ class Client:
         """
         return self._run(_ops.op_get(ns, key, version, min_version))
 
-    def set(self, ns: str, key: Key, value: w.Bytesish, *, ttl_ms: int = 0,
+    def set(self, ns: Ns, key: Key, value: w.Bytesish, *, ttl_ms: int = 0,
             stale_ms: Optional[int] = None, flags: int = 0, tags: Sequence[str] = (),
             version: int = 0, entry_version: int = 0, cond: Cond = Cond.NONE,
             cas_version: int = 0, token: Optional[bytes] = None) -> WriteResult:
@@ -181,11 +184,11 @@ class Client:
                                      entry_version=entry_version, cond=cond,
                                      cas_version=cas_version, token=token))
 
-    def delete(self, ns: str, key: Key, *, version: int = 0) -> bool:
+    def delete(self, ns: Ns, key: Key, *, version: int = 0) -> bool:
         """Remove the entry; True if it existed, False on a miss.  Cancels its lease."""
         return self._run(_ops.op_delete(ns, key, version))
 
-    def touch(self, ns: str, key: Key, ttl_ms: int = 0, *, version: int = 0) -> bool:
+    def touch(self, ns: Ns, key: Key, ttl_ms: int = 0, *, version: int = 0) -> bool:
         """Give a live entry a new TTL from now (0 = namespace default); False on a miss."""
         return self._run(_ops.op_touch(ns, key, ttl_ms, version))
 
@@ -193,7 +196,7 @@ class Client:
         """Server statistics (or a namespace's report) as {name: value}; None if ns is unknown."""
         return self._run(_ops.op_stats(ns))
 
-    def lget(self, ns: str, key: Key, *, version: int = 0, min_version: int = 0,
+    def lget(self, ns: Ns, key: Key, *, version: int = 0, min_version: int = 0,
              wait_ms: int = 0) -> LeaseResult:
         """Lease read (PROTOCOL.md 5.8 and 6): every outcome is returned, none raised.
 
@@ -203,7 +206,7 @@ class Client:
         """
         return self._run(_ops.op_lget(ns, key, version, min_version, wait_ms))
 
-    def fill(self, ns: str, key: Key, token: bytes, value: w.Bytesish, *, ttl_ms: int = 0,
+    def fill(self, ns: Ns, key: Key, token: bytes, value: w.Bytesish, *, ttl_ms: int = 0,
              stale_ms: Optional[int] = None, flags: int = 0, tags: Sequence[str] = (),
              version: int = 0, entry_version: int = 0) -> WriteResult:
         """Store value under a lease token from ``lget`` (version: the one the read addressed).
@@ -217,15 +220,15 @@ class Client:
         return self.set(ns, key, value, ttl_ms=ttl_ms, stale_ms=stale_ms, flags=flags, tags=tags,
                         version=version, entry_version=entry_version, token=token)
 
-    def bump(self, ns: str, to: int = 0) -> int:
+    def bump(self, ns: Ns, to: int = 0) -> int:
         """Make version ``to`` (0 = current + 1) current if higher; returns the current version."""
         return self._run(_ops.op_bump(ns, to))
 
-    def ns_info(self, ns: str) -> Optional[NsInfo]:
+    def ns_info(self, ns: Ns) -> Optional[NsInfo]:
         """The namespace's current version and report, or None if it does not exist."""
         return self._run(_ops.op_ns_info(ns))
 
-    def ns_config(self, ns: str, settings: Settings) -> NsInfo:
+    def ns_config(self, ns: Ns, settings: Settings) -> NsInfo:
         """Apply settings ("a=1 b=2", {"a": 1} or pairs); returns the namespace after it.
 
         Raises BadArgument (nothing applied; the message names the problem).
@@ -236,7 +239,7 @@ class Client:
         """Invalidate every entry carrying tag (hard: misses, soft: stale); returns its epoch."""
         return self._run(_ops.op_invalidate_tag(tag, soft))
 
-    def invalidate_key(self, ns: str, key: Key, *, soft: bool = False, version: int = 0) -> bool:
+    def invalidate_key(self, ns: Ns, key: Key, *, soft: bool = False, version: int = 0) -> bool:
         """Hard (remove) or soft (make stale) invalidation of one key; False on a miss."""
         return self._run(_ops.op_invalidate_key(ns, key, soft, version))
 
@@ -244,7 +247,7 @@ class Client:
         """Drop every entry on the server (versions and tag epochs are kept)."""
         self._run(_ops.op_flush())
 
-    def node_seq(self) -> tuple:
+    def node_seq(self) -> Tuple[int, int]:
         """(newest event sequence number, instance id) of the node, from STATS."""
         st = self.stats() or {}
         try:
@@ -258,7 +261,7 @@ class Client:
         """A batch of requests sent with one write (see :class:`Pipeline`)."""
         return Pipeline(self)
 
-    def get_or_fill(self, ns: str, key: Key, compute: Compute, *, ttl_ms: int = 0,
+    def get_or_fill(self, ns: Ns, key: Key, compute: Compute, *, ttl_ms: int = 0,
                     stale_ms: Optional[int] = None, flags: int = 0, tags: Sequence[str] = (),
                     entry_version: int = 0, version: int = 0, min_version: int = 0,
                     wait_ms: int = DEFAULT_WAIT_MS, max_attempts: int = DEFAULT_ATTEMPTS,
@@ -319,7 +322,7 @@ class Client:
         raise FillUnavailable(f"the lease vanished while parked on {rep.attempts} attempts",
                               int(last))
 
-    def _compute_and_fill(self, ns: str, key: Key, compute: Compute, defaults: Fill,
+    def _compute_and_fill(self, ns: Ns, key: Key, compute: Compute, defaults: Fill,
                           lr: LeaseResult, version: int, rep: FillReport) -> Entry:
         """This reader holds the lease: compute, fill under the token, return the value."""
         out = compute()
@@ -355,12 +358,12 @@ class Client:
                             client_name=self.client_name)
 
 
-class Pending:
+class Pending(Generic[T]):
     """The future result of one pipelined request (available after the pipeline ran)."""
 
     __slots__ = ("_op", "_done", "_value", "_error")
 
-    def __init__(self, op: _ops.Op[Any]) -> None:
+    def __init__(self, op: _ops.Op[T]) -> None:
         self._op = op
         self._done = False
         self._value: Any = None
@@ -377,13 +380,13 @@ class Pending:
             self._error = e
         self._done = True
 
-    def result(self) -> Any:
+    def result(self) -> T:
         """The operation's result, or raise its exception (as the Client method would)."""
         if not self._done:
             raise RuntimeError("the pipeline has not been executed yet")
         if self._error is not None:
             raise self._error
-        return self._value
+        return cast(T, self._value)
 
     def exception(self) -> Optional[BaseException]:
         """The operation's exception, or None when it succeeded."""
@@ -412,7 +415,7 @@ class Pipeline:
 
     def __init__(self, client: Client) -> None:
         self._client = client
-        self._ops: List[Pending] = []
+        self._ops: List[Pending[Any]] = []
         self._executed = False
 
     def __enter__(self) -> "Pipeline":
@@ -425,10 +428,10 @@ class Pipeline:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def _add(self, op: _ops.Op[Any]) -> Pending:
+    def _add(self, op: _ops.Op[T]) -> Pending[T]:
         if self._executed:
             raise RuntimeError("this pipeline was already executed")
-        p = Pending(op)
+        p: Pending[T] = Pending(op)
         self._ops.append(p)
         return p
 
@@ -464,45 +467,46 @@ class Pipeline:
 
     # ---- queue methods (arguments as the Client methods of the same name) ----------------------
 
-    def ping(self) -> Pending:
+    def ping(self) -> Pending[None]:
         return self._add(_ops.op_ping())
 
-    def get(self, ns: str, key: Key, *, version: int = 0, min_version: int = 0) -> Pending:
+    def get(self, ns: Ns, key: Key, *, version: int = 0, min_version: int = 0
+            ) -> Pending[Optional[Entry]]:
         return self._add(_ops.op_get(ns, key, version, min_version))
 
-    def set(self, ns: str, key: Key, value: w.Bytesish, *, ttl_ms: int = 0,
+    def set(self, ns: Ns, key: Key, value: w.Bytesish, *, ttl_ms: int = 0,
             stale_ms: Optional[int] = None, flags: int = 0, tags: Sequence[str] = (),
             version: int = 0, entry_version: int = 0, cond: Cond = Cond.NONE,
-            cas_version: int = 0, token: Optional[bytes] = None) -> Pending:
+            cas_version: int = 0, token: Optional[bytes] = None) -> Pending[WriteResult]:
         return self._add(_ops.op_set(ns, key, value, self._client._max_value(), ttl_ms=ttl_ms,
                                      stale_ms=stale_ms, flags=flags, tags=tags, version=version,
                                      entry_version=entry_version, cond=cond,
                                      cas_version=cas_version, token=token))
 
-    def delete(self, ns: str, key: Key, *, version: int = 0) -> Pending:
+    def delete(self, ns: Ns, key: Key, *, version: int = 0) -> Pending[bool]:
         return self._add(_ops.op_delete(ns, key, version))
 
-    def touch(self, ns: str, key: Key, ttl_ms: int = 0, *, version: int = 0) -> Pending:
+    def touch(self, ns: Ns, key: Key, ttl_ms: int = 0, *, version: int = 0) -> Pending[bool]:
         return self._add(_ops.op_touch(ns, key, ttl_ms, version))
 
-    def lget(self, ns: str, key: Key, *, version: int = 0, min_version: int = 0,
-             wait_ms: int = 0) -> Pending:
+    def lget(self, ns: Ns, key: Key, *, version: int = 0, min_version: int = 0,
+             wait_ms: int = 0) -> Pending[LeaseResult]:
         return self._add(_ops.op_lget(ns, key, version, min_version, wait_ms))
 
-    def invalidate_key(self, ns: str, key: Key, *, soft: bool = False,
-                       version: int = 0) -> Pending:
+    def invalidate_key(self, ns: Ns, key: Key, *, soft: bool = False,
+                       version: int = 0) -> Pending[bool]:
         return self._add(_ops.op_invalidate_key(ns, key, soft, version))
 
-    def invalidate_tag(self, tag: str, *, soft: bool = False) -> Pending:
+    def invalidate_tag(self, tag: str, *, soft: bool = False) -> Pending[int]:
         return self._add(_ops.op_invalidate_tag(tag, soft))
 
-    def bump(self, ns: str, to: int = 0) -> Pending:
+    def bump(self, ns: Ns, to: int = 0) -> Pending[int]:
         return self._add(_ops.op_bump(ns, to))
 
-    def ns_info(self, ns: str) -> Pending:
+    def ns_info(self, ns: Ns) -> Pending[Optional[NsInfo]]:
         return self._add(_ops.op_ns_info(ns))
 
-    def stats(self, ns: Optional[str] = None) -> Pending:
+    def stats(self, ns: Optional[str] = None) -> Pending[Optional[Dict[str, str]]]:
         return self._add(_ops.op_stats(ns))
 
 
@@ -519,7 +523,7 @@ class ClientPool:
                  timeout: float = DEFAULT_TIMEOUT, **client_kwargs: Any) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
-        self._make = lambda: Client(host, port, timeout, connect=False, **client_kwargs)
+        self._host, self._port, self._client_kwargs = host, port, client_kwargs
         self._size = size
         self._timeout = timeout
         self._idle: List[Client] = []
@@ -546,7 +550,7 @@ class ClientPool:
             if self._idle:
                 return self._idle.pop()
             self._created += 1
-        return self._make()
+        return Client(self._host, self._port, self._timeout, connect=False, **self._client_kwargs)
 
     def _release(self, c: Client) -> None:
         with self._cond:

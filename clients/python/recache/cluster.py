@@ -15,7 +15,7 @@ import math
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from . import _wire as w
-from .client import Client, Compute, Key
+from .client import Client, Compute, Key, Ns
 from .errors import RecacheError
 from .results import Entry, LeaseResult, NodeResult, NsInfo, Settings, WriteResult
 
@@ -151,15 +151,15 @@ class Cluster:
 
     # ---- placement ----------------------------------------------------------------------------
 
-    def rank(self, ns: str, key: Key) -> List[str]:
+    def rank(self, ns: Ns, key: Key) -> List[str]:
         """The node ids for (ns, key), best first."""
         return [self.nodes[i] for i in hrw_rank(self.nodes, ns, key, self.weights)]
 
-    def node_for(self, ns: str, key: Key) -> str:
+    def node_for(self, ns: Ns, key: Key) -> str:
         """The node id that holds (ns, key)."""
         return self.nodes[hrw_rank(self.nodes, ns, key, self.weights)[0]]
 
-    def client_for(self, ns: str, key: Key) -> Client:
+    def client_for(self, ns: Ns, key: Key) -> Client:
         """The Client of the node that holds (ns, key)."""
         return self._clients[hrw_rank(self.nodes, ns, key, self.weights)[0]]
 
@@ -172,29 +172,29 @@ class Cluster:
 
     # ---- single-key operations (see Client for arguments and errors) -----------------------
 
-    def get(self, ns: str, key: Key, **kwargs: Any) -> Optional[Entry]:
+    def get(self, ns: Ns, key: Key, **kwargs: Any) -> Optional[Entry]:
         return self.client_for(ns, key).get(ns, key, **kwargs)
 
-    def set(self, ns: str, key: Key, value: w.Bytesish, **kwargs: Any) -> WriteResult:
+    def set(self, ns: Ns, key: Key, value: w.Bytesish, **kwargs: Any) -> WriteResult:
         return self.client_for(ns, key).set(ns, key, value, **kwargs)
 
-    def delete(self, ns: str, key: Key, **kwargs: Any) -> bool:
+    def delete(self, ns: Ns, key: Key, **kwargs: Any) -> bool:
         return self.client_for(ns, key).delete(ns, key, **kwargs)
 
-    def touch(self, ns: str, key: Key, ttl_ms: int = 0, **kwargs: Any) -> bool:
+    def touch(self, ns: Ns, key: Key, ttl_ms: int = 0, **kwargs: Any) -> bool:
         return self.client_for(ns, key).touch(ns, key, ttl_ms, **kwargs)
 
-    def lget(self, ns: str, key: Key, **kwargs: Any) -> LeaseResult:
+    def lget(self, ns: Ns, key: Key, **kwargs: Any) -> LeaseResult:
         return self.client_for(ns, key).lget(ns, key, **kwargs)
 
-    def fill(self, ns: str, key: Key, token: bytes, value: w.Bytesish,
+    def fill(self, ns: Ns, key: Key, token: bytes, value: w.Bytesish,
              **kwargs: Any) -> WriteResult:
         return self.client_for(ns, key).fill(ns, key, token, value, **kwargs)
 
-    def get_or_fill(self, ns: str, key: Key, compute: Compute, **kwargs: Any) -> Entry:
+    def get_or_fill(self, ns: Ns, key: Key, compute: Compute, **kwargs: Any) -> Entry:
         return self.client_for(ns, key).get_or_fill(ns, key, compute, **kwargs)
 
-    def invalidate_key(self, ns: str, key: Key, **kwargs: Any) -> bool:
+    def invalidate_key(self, ns: Ns, key: Key, **kwargs: Any) -> bool:
         return self.client_for(ns, key).invalidate_key(ns, key, **kwargs)
 
     # ---- broadcasts -----------------------------------------------------------------------------
@@ -212,19 +212,19 @@ class Cluster:
             raise ClusterError(f"{what} not acknowledged by {', '.join(failed)}", results)
         return results
 
-    def bump(self, ns: str, to: int = 0) -> List[NodeResult]:
+    def bump(self, ns: Ns, to: int = 0) -> List[NodeResult]:
         """Bump ns on every node (to = 0: each node's current + 1; give an explicit
         version to keep the nodes equal).  value = the node's current version."""
-        return self._broadcast(f"bump {ns}", lambda c: c.bump(ns, to))
+        return self._broadcast(f"bump {ns!r}", lambda c: c.bump(ns, to))
 
     def invalidate_tag(self, tag: str, *, soft: bool = False) -> List[NodeResult]:
         """Invalidate tag on every node; value = the node's tag epoch."""
-        return self._broadcast(f"invalidate_tag {tag}", lambda c: c.invalidate_tag(tag, soft=soft))
+        return self._broadcast(f"invalidate_tag {tag!r}", lambda c: c.invalidate_tag(tag, soft=soft))
 
     def flush(self) -> List[NodeResult]:
         """Flush every node; value = None."""
         return self._broadcast("flush", lambda c: c.flush())
 
-    def ns_config(self, ns: str, settings: Settings) -> List[NodeResult]:
+    def ns_config(self, ns: Ns, settings: Settings) -> List[NodeResult]:
         """Apply namespace settings on every node; value = the node's namespace version."""
-        return self._broadcast(f"ns_config {ns}", lambda c: c.ns_config(ns, settings))
+        return self._broadcast(f"ns_config {ns!r}", lambda c: c.ns_config(ns, settings))

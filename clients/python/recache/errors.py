@@ -24,7 +24,7 @@ Every exception derives from :class:`RecacheError`.  The server's statuses
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Optional, Type
+from typing import Dict, Optional, Tuple, Type
 
 
 class RecacheError(Exception):
@@ -252,13 +252,12 @@ class Internal(ServerError):
     status = 48
 
 
-_BY_STATUS: Dict[int, Type[RecacheError]] = {
-    int(cls.status or 0): cls
-    for cls in (Exists, NotNewer, CasMismatch, LeaseRejected, LeaseHeld, WaitTimeout,
-                TooManyWaiters, BadFrame, BadMagic, BadVersion, UnknownOpcode, FrameTooLarge,
-                KeyTooLong, ValueTooLarge, TooManyTags, TagTooLong, BadNamespace, BadArgument,
-                NoMemory, TooManyNamespaces, ServerBusy, ShuttingDown, SlowConsumer, Internal)
-}
+_STATUS_CLASSES: Tuple[Type[RecacheError], ...] = (
+    Exists, NotNewer, CasMismatch, LeaseRejected, LeaseHeld, WaitTimeout, TooManyWaiters, BadFrame,
+    BadMagic, BadVersion, UnknownOpcode, FrameTooLarge, KeyTooLong, ValueTooLarge, TooManyTags,
+    TagTooLong, BadNamespace, BadArgument, NoMemory, TooManyNamespaces, ServerBusy, ShuttingDown,
+    SlowConsumer, Internal)
+_BY_STATUS: Dict[int, Type[RecacheError]] = {int(c.status or 0): c for c in _STATUS_CLASSES}
 
 #: Error statuses after which the server closes the connection (PROTOCOL.md 7, 10).
 CLOSING_STATUSES = frozenset((33, 34, 36, 45, 46, 47))

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Sequence, Tuple, Union
 
+from ._wire import parse_kv_text
+
 #: ``Entry.ttl_ms`` when the entry never expires.
 TTL_NONE = 0xFFFFFFFF
 
@@ -139,8 +141,6 @@ class NsInfo:
     @property
     def fields(self) -> Dict[str, str]:
         """The report's "name value" lines as a dict."""
-        from ._wire import parse_kv_text
-
         return dict(parse_kv_text(self.text))
 
 
