@@ -12,9 +12,10 @@ fit its prefix); the server enforces its configured limits.
 from __future__ import annotations
 
 import struct
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, List, Sequence, Tuple, Type, Union
 
-from .errors import BadArgument, BadNamespace, KeyTooLong, ProtocolError, TagTooLong, TooManyTags
+from .errors import (BadArgument, BadNamespace, KeyTooLong, ProtocolError, ServerError, TagTooLong,
+                     TooManyTags)
 
 MAGIC = 0xC5
 VERSION = 1
@@ -46,8 +47,6 @@ STATUS_FIRST_ERROR = 32
 
 TOKEN_SIZE = 16
 ZERO_TOKEN = bytes(TOKEN_SIZE)
-U32_MAX = 0xFFFFFFFF
-U64_MAX = 0xFFFFFFFFFFFFFFFF
 
 Bytesish = Union[str, bytes, bytearray, memoryview]
 
@@ -86,55 +85,55 @@ def frame(opcode: int, request_id: int, body: bytes) -> bytes:
 # ---- field encoders (each raises when the wire cannot carry the value) ------------------------
 
 
-def ns_field(ns: Bytesish, optional: bool = False) -> bytes:
-    """NS (or NS_OPT): U8 length + bytes.  Over 255 bytes raises BadNamespace locally."""
-    b = to_bytes(ns, "namespace")
-    if len(b) > 255:
-        raise BadNamespace(f"namespace is {len(b)} bytes; the wire allows 255", 41, False)
-    return _U8.pack(len(b)) + b
+def _prefixed(data: Bytesish, what: str, prefix: struct.Struct,
+              error: Type[ServerError]) -> bytes:
+    """A length-prefixed field; a length the prefix cannot carry raises error locally."""
+    b = to_bytes(data, what)
+    limit = (1 << (8 * prefix.size)) - 1
+    if len(b) > limit:
+        raise error(f"{what} is {len(b)} bytes; the wire allows {limit}", error.status, False)
+    return prefix.pack(len(b)) + b
+
+
+def _counted(items: Iterable[Bytesish], what: str, encode: Callable[[Bytesish], bytes],
+             error: Type[ServerError]) -> bytes:
+    """U8 count + each item encoded; more than 255 items raises error locally."""
+    if isinstance(items, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"{what} must be a sequence of names, not a single string")
+    parts = [encode(x) for x in items]
+    if len(parts) > 255:
+        raise error(f"{len(parts)} {what}; the wire allows 255", error.status, False)
+    return _U8.pack(len(parts)) + b"".join(parts)
+
+
+def ns_field(ns: Bytesish) -> bytes:
+    """NS / NS_OPT: U8 length + bytes (over 255 bytes: BadNamespace)."""
+    return _prefixed(ns, "namespace", _U8, BadNamespace)
 
 
 def key_field(key: Bytesish) -> bytes:
-    """KEY: U16 length + bytes.  Over 65535 bytes raises KeyTooLong locally."""
-    b = to_bytes(key, "key")
-    if len(b) > 0xFFFF:
-        raise KeyTooLong(f"key is {len(b)} bytes; the wire allows 65535", 37, False)
-    return _U16.pack(len(b)) + b
+    """KEY / KEY_OPT: U16 length + bytes (over 65535 bytes: KeyTooLong)."""
+    return _prefixed(key, "key", _U16, KeyTooLong)
 
 
 def tag_field(tag: Bytesish) -> bytes:
-    """TAG: U8 length + bytes.  Over 255 bytes raises TagTooLong locally."""
-    b = to_bytes(tag, "tag")
-    if len(b) > 255:
-        raise TagTooLong(f"tag is {len(b)} bytes; the wire allows 255", 40, False)
-    return _U8.pack(len(b)) + b
-
-
-def tags_field(tags: Iterable[Bytesish]) -> bytes:
-    """TAGS: U8 count + TAG each.  Over 255 tags raises TooManyTags locally."""
-    if isinstance(tags, (str, bytes, bytearray, memoryview)):
-        raise TypeError("tags must be a sequence of tags, not a single string")
-    items = [tag_field(t) for t in tags]
-    if len(items) > 255:
-        raise TooManyTags(f"{len(items)} tags; the wire allows 255", 39, False)
-    return _U8.pack(len(items)) + b"".join(items)
-
-
-def nslist_field(namespaces: Sequence[Bytesish]) -> bytes:
-    """NSLIST: U8 count + NS each.  Over 255 names raises BadArgument locally."""
-    if isinstance(namespaces, (str, bytes, bytearray, memoryview)):
-        raise TypeError("namespaces must be a sequence of names, not a single string")
-    if len(namespaces) > 255:
-        raise BadArgument(f"{len(namespaces)} namespaces; the wire allows 255", 42, False)
-    return _U8.pack(len(namespaces)) + b"".join(ns_field(n) for n in namespaces)
+    """TAG: U8 length + bytes (over 255 bytes: TagTooLong)."""
+    return _prefixed(tag, "tag", _U8, TagTooLong)
 
 
 def text_field(text: Bytesish) -> bytes:
-    """TEXT: U16 length + bytes (at most 65535)."""
-    b = to_bytes(text, "text")
-    if len(b) > 0xFFFF:
-        raise BadArgument(f"text is {len(b)} bytes; the wire allows 65535", 42, False)
-    return _U16.pack(len(b)) + b
+    """TEXT: U16 length + bytes (over 65535 bytes: BadArgument)."""
+    return _prefixed(text, "text", _U16, BadArgument)
+
+
+def tags_field(tags: Iterable[Bytesish]) -> bytes:
+    """TAGS: U8 count + TAG each (over 255 tags: TooManyTags)."""
+    return _counted(tags, "tags", tag_field, TooManyTags)
+
+
+def nslist_field(namespaces: Sequence[Bytesish]) -> bytes:
+    """NSLIST: U8 count + NS each (over 255 names: BadArgument)."""
+    return _counted(namespaces, "namespaces", ns_field, BadArgument)
 
 
 def value_field(value: bytes) -> bytes:
@@ -277,7 +276,3 @@ def parse_kv_text(text: str) -> List[Tuple[str, str]]:
             name, _, value = line.partition(" ")
             pairs.append((name, value.strip()))
     return pairs
-
-
-def optional_int(value: Optional[int], default: int) -> int:
-    return default if value is None else value

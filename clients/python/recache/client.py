@@ -21,8 +21,8 @@ from typing import (Any, Callable, Dict, Generic, Iterator, List, Optional, Sequ
 from . import _ops
 from . import _wire as w
 from ._conn import Connection, deadline_after
-from .errors import (CLOSING_STATUSES, FillUnavailable, LeaseHeld, RecacheError, TooManyWaiters,
-                     WaitTimeout)
+from .errors import (CLOSING_STATUSES, ConnectionFailed, ConnectionLost, FillUnavailable, LeaseHeld,
+                     RecacheError, TooManyWaiters, WaitTimeout)
 from .results import (Cond, Entry, Fill, FillReport, Lease, LeaseResult, NsInfo, ServerInfo,
                       Settings, Status, WriteResult)
 from .subscription import Subscription
@@ -106,6 +106,9 @@ class Client:
         conn = Connection(self.host, self.port, self.connect_timeout)
         try:
             self._info = self._call_on(conn, _ops.op_hello(self.client_name))
+        except ConnectionLost as e:  # nothing of the caller's request was sent yet
+            conn.close()
+            raise ConnectionFailed(f"HELLO to {self.host}:{self.port}: {e}") from e
         except BaseException:
             conn.close()
             raise
