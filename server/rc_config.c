@@ -504,6 +504,10 @@ int rc_config_validate(const rc_config *cfg, char *err, size_t errlen)
     if (cfg->max_output < cfg->max_frame)
         return rc__fail(err, errlen, "max-output (%llu) must be at least max-frame (%llu)",
                         (unsigned long long)cfg->max_output, (unsigned long long)cfg->max_frame);
+    if (cfg->max_output_total < cfg->max_output)
+        return rc__fail(err, errlen, "max-output-total (%llu) must be at least max-output (%llu)",
+                        (unsigned long long)cfg->max_output_total,
+                        (unsigned long long)cfg->max_output);
     return rc__validate_namespaces(cfg, err, errlen);
 }
 

@@ -79,7 +79,16 @@
       "unsent event bytes a subscriber may fall behind by before it is cut off")                   \
     X(log_level, "log-level", LEVEL, "info", 0, 0, "log verbosity: error, warn, info or debug")    \
     X(config, "config", STRING, "", 0, 0,                                                          \
-      "config file of 'name = value' and 'namespace NAME k=v ...' lines (flags override it)")
+      "config file of 'name = value' and 'namespace NAME k=v ...' lines (flags override it)")      \
+    X(max_output_total, "max-output-total", SIZE, "256mb", RC_MB, RC_TB,                           \
+      "node-wide limit on unsent output of all connections; over it, a connection with unsent "    \
+      "output stops reading until that output is written (must be >= max-output)")                 \
+    X(write_timeout_ms, "write-timeout-ms", UINT, "30000", 0, 86400000,                            \
+      "close a connection whose unsent output made no write progress for this long, in ms "        \
+      "(0 = never)")                                                                               \
+    X(event_ring_bytes, "event-ring-bytes", SIZE, "16mb", RC_MB, 64 * RC_GB,                       \
+      "encoded event bytes the event ring may hold (outside --memory); the oldest events are "     \
+      "dropped beyond it, as beyond event-ring")
 
 /* C type stored for each kind. */
 #define RC__CFG_TYPE_UINT   uint64_t
@@ -161,7 +170,7 @@ int rc_config_parse_args(rc_config *cfg, int argc, char **argv, rc_config_action
 /*
  * rc_config_validate - cross-option checks: bind is an IPv4/IPv6 literal,
  * shards a power of two, max-frame >= max-value + max-key + 4096,
- * max-output >= max-frame, namespace lines within max-namespace and
+ * max-output >= max-frame, max-output-total >= max-output, namespace lines within max-namespace and
  * max-namespaces.  Returns 0 or RC_EINVAL with a sentence in err.
  */
 int rc_config_validate(const rc_config *cfg, char *err, size_t errlen);

@@ -11,7 +11,14 @@
  * responses.  The write callback re-enters processing for any backlog and
  * resumes reading once the output is under the limit again.
  *
- * All functions run on the owning worker's thread; nothing here locks.
+ * Output accounting (rc_conn.h): rc__account publishes the change of a
+ * connection's unsent bytes to server->output_bytes; it runs in
+ * rc_conn_flush (after every batch, every event copy and every parked
+ * answer, since all of them flush), after each completed write, and in the
+ * close callback, so the node-wide sum is exact between batches.
+ *
+ * All functions run on the owning worker's thread; nothing here locks
+ * (server->output_bytes is updated with atomic read-modify-write).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -95,10 +102,48 @@ size_t rc_conn_unsent(const rc_conn *c)
     return c->out.len + c->wbuf.len;
 }
 
-/* Whether pending output (queued plus in flight) is over max-output. */
-static bool rc__over_limit(const rc_conn *c)
+uint64_t rc_conn_written(const rc_conn *c)
 {
-    return rc_conn_unsent(c) > rc__cfg(c)->max_output;
+    uint64_t n = c->written;
+    if (c->writing && c->tcp.write_queue_size < c->wbuf.len)
+        n += c->wbuf.len - c->tcp.write_queue_size;
+    return n;
+}
+
+/* Bring server->output_bytes up to date with c's unsent bytes. */
+static void rc__account(rc_conn *c)
+{
+    size_t unsent = rc_conn_unsent(c);
+    _Atomic uint64_t *total = &c->worker->server->output_bytes;
+    if (unsent > c->accounted)
+        atomic_fetch_add_explicit(total, unsent - c->accounted, memory_order_relaxed);
+    else if (unsent < c->accounted)
+        atomic_fetch_sub_explicit(total, c->accounted - unsent, memory_order_relaxed);
+    c->accounted = unsent;
+}
+
+/* The node's unsent output as c sees it: the shared sum plus c's own change not yet added. */
+static uint64_t rc__node_output(const rc_conn *c)
+{
+    uint64_t total = atomic_load_explicit(&c->worker->server->output_bytes, memory_order_relaxed);
+    return total - c->accounted + rc_conn_unsent(c);
+}
+
+/* Why c must pause: 0 = it need not, else which limit its output hit. */
+typedef enum rc__over {
+    RC__UNDER = 0,
+    RC__OVER_CONN,  /* its own output passed max-output */
+    RC__OVER_TOTAL, /* it has output and the node's passed max-output-total */
+} rc__over;
+
+static rc__over rc__over_limit(const rc_conn *c)
+{
+    size_t unsent = rc_conn_unsent(c);
+    if (unsent > rc__cfg(c)->max_output)
+        return RC__OVER_CONN;
+    if (unsent > 0 && rc__node_output(c) > rc__cfg(c)->max_output_total)
+        return RC__OVER_TOTAL;
+    return RC__UNDER;
 }
 
 uint8_t *rc_conn_reserve(rc_conn *c, size_t n)
@@ -168,7 +213,10 @@ static void rc__on_write(uv_write_t *req, int status);
 
 void rc_conn_flush(rc_conn *c)
 {
-    if (c->closing || c->writing)
+    if (c->closing)
+        return;
+    rc__account(c);
+    if (c->writing)
         return;
     if (c->out.len == 0) {
         if (c->draining)
@@ -187,6 +235,8 @@ void rc_conn_flush(rc_conn *c)
         return;
     }
     c->writing = true;
+    c->progress = rc_conn_written(c);
+    c->progress_ms = uv_now(&c->worker->loop);
 }
 
 /* ---- reading and processing ----------------------------------------------------------------- */
@@ -313,12 +363,15 @@ static void rc__process_backlog(rc_conn *c)
     rc__buf_trim(&c->in);
 }
 
-/* After input was handled: pause reading over the output limit, then send the batch. */
+/* After input was handled: pause reading over an output limit, then send the batch. */
 static void rc__after_input(rc_conn *c)
 {
-    if (c->reading && rc__over_limit(c)) {
+    rc__over over = c->reading ? rc__over_limit(c) : RC__UNDER;
+    if (over != RC__UNDER) {
         rc__stop_reading(c);
-        rc_stat_add(&c->worker->stats.output_throttled, 1);
+        rc_stat_add(over == RC__OVER_CONN ? &c->worker->stats.output_throttled
+                                          : &c->worker->stats.output_total_throttled,
+                    1);
     }
     rc_conn_flush(c);
 }
@@ -390,10 +443,12 @@ static void rc__on_write(uv_write_t *req, int status)
         return;
     }
     rc_stat_add(&c->worker->stats.bytes_out, c->wbuf.len);
+    c->written += c->wbuf.len;
     c->wbuf.len = 0;
     rc__buf_trim(&c->wbuf);
     if (c->closing)
         return;
+    rc__account(c);
     if (!c->draining && c->in.len > 0)
         rc__process_backlog(c);
     if (c->sub != NULL)
@@ -415,6 +470,7 @@ static void rc__on_close(uv_handle_t *handle)
         w->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
+    atomic_fetch_sub_explicit(&w->server->output_bytes, c->accounted, memory_order_relaxed);
     if (c->admitted) {
         rc_stat_sub(&w->stats.connections_current, 1);
         atomic_fetch_sub_explicit(&w->server->connections, 1, memory_order_relaxed);
@@ -514,4 +570,56 @@ void rc_conn_adopt(rc_worker *w, int fd)
     rc_stat_add(&w->stats.connections_current, 1);
     uv_tcp_nodelay(&c->tcp, 1);
     rc__start_reading(c);
+}
+
+/* ---- write timeout -------------------------------------------------------------------------- */
+
+/* Close c if its write in flight has not moved a byte for write-timeout-ms. */
+static void rc__check_write_progress(rc_conn *c, uint64_t now, uint64_t timeout)
+{
+    if (!c->writing || c->closing)
+        return;
+    uint64_t written = rc_conn_written(c);
+    if (written != c->progress) {
+        c->progress = written;
+        c->progress_ms = now;
+        return;
+    }
+    if (now - c->progress_ms < timeout)
+        return;
+    rc_server *srv = c->worker->server;
+    rc_stat_add(&c->worker->stats.write_timeouts, 1);
+    rc_log_info("closing a connection that read nothing for %llu ms (write-timeout-ms): %zu bytes "
+                "unsent; node output %llu of max-output-total %llu bytes",
+                (unsigned long long)(now - c->progress_ms), rc_conn_unsent(c),
+                (unsigned long long)atomic_load_explicit(&srv->output_bytes, memory_order_relaxed),
+                (unsigned long long)srv->cfg->max_output_total);
+    rc_conn_close(c);
+}
+
+static void rc__on_write_timer(uv_timer_t *timer)
+{
+    rc_worker *w = timer->data;
+    uint64_t now = uv_now(&w->loop);
+    uint64_t timeout = w->server->cfg->write_timeout_ms;
+    for (rc_conn *c = w->conns; c != NULL; c = c->next)
+        rc__check_write_progress(c, now, timeout); /* closing frees nothing before the callback */
+}
+
+int rc_conn_worker_init(rc_worker *w)
+{
+    w->write_timer.data = w;
+    int rc = uv_timer_init(&w->loop, &w->write_timer);
+    uint64_t timeout = w->server->cfg->write_timeout_ms;
+    if (rc != 0 || timeout == 0)
+        return rc;
+    uint64_t period = timeout / 4u;
+    period = period < 10u ? 10u : period > 1000u ? 1000u : period;
+    return uv_timer_start(&w->write_timer, rc__on_write_timer, period, period);
+}
+
+void rc_conn_worker_stop(rc_worker *w)
+{
+    if (!uv_is_closing((uv_handle_t *)&w->write_timer))
+        uv_close((uv_handle_t *)&w->write_timer, NULL);
 }

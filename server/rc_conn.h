@@ -21,6 +21,27 @@
  * processing frames it already has) until the write drains: a client that
  * does not read its responses cannot grow the server's memory.
  *
+ * Node-wide output.  Every connection's unsent bytes are also summed in
+ * server->output_bytes (each connection adds the change of its own unsent
+ * bytes whenever it flushes, once per batch, and on close).  While that sum
+ * is over max-output-total, a connection that has unsent output of its own
+ * stops reading and processing, exactly as over max-output, until a write
+ * completes with the node back under the cap or its own output empty.  A
+ * connection with nothing unsent is always served one frame, so readers
+ * keep being answered while non-readers hold the cap; the sum can pass the
+ * cap by at most about one response per connection, plus up to max-output
+ * per other worker (a batch under way there that this worker's view of the
+ * sum does not include yet).
+ *
+ * Write timeout.  A connection whose write has been in flight without a
+ * single byte reaching the socket for write-timeout-ms is closed (logged
+ * and counted in write_timeouts): a peer that never reads cannot hold its
+ * output, its parked requests or its slot forever.  Progress is the bytes
+ * written (rc_conn_written), checked by a per-worker timer every
+ * write-timeout-ms / 4 (at least 10 ms, at most 1 s), so the close comes
+ * between write-timeout-ms and 1.25 x write-timeout-ms after the last byte
+ * was written.
+ *
  * Appending a complete frame and calling rc_conn_flush is the one response
  * path, usable from any code on the worker thread; parked LGET requests
  * answered later (rc_park.h) use it, and so do pushed events (rc_sub.h).  A parked
@@ -68,6 +89,11 @@ struct rc_conn {
     rc_buf wbuf;       /* bytes of the write in flight */
     rc_parked *parked; /* parked LGET requests of this connection (rc_park.h) */
     rc_sub *sub;       /* subscriber state once SUBSCRIBE was received (rc_sub.h), else NULL */
+
+    size_t accounted;     /* unsent bytes currently counted in server->output_bytes */
+    uint64_t written;     /* bytes of completed writes */
+    uint64_t progress;    /* rc_conn_written when the write timer last saw it change */
+    uint64_t progress_ms; /* worker loop time of that (or of the write's start) */
 
     bool admitted; /* counted in server->connections and connections_current */
     bool reading;  /* uv_read_start is in effect */
@@ -134,6 +160,22 @@ void rc_conn_shutdown(rc_conn *c);
 
 /* rc_conn_unsent - output bytes not yet written: queued plus the write in flight. */
 size_t rc_conn_unsent(const rc_conn *c);
+
+/*
+ * rc_conn_written - bytes of output that reached the socket so far,
+ * including the written part of the write in flight.  Only grows; a
+ * change means the peer is reading.
+ */
+uint64_t rc_conn_written(const rc_conn *c);
+
+/*
+ * rc_conn_worker_init - set up w's write-timeout timer (started only when
+ * write-timeout-ms is not 0).  0 or a libuv error.  Worker setup only.
+ */
+int rc_conn_worker_init(rc_worker *w);
+
+/* rc_conn_worker_stop - shutdown: close w's write-timeout timer.  Worker thread. */
+void rc_conn_worker_stop(rc_worker *w);
 
 /*
  * rc_conn_finish - stop reading (dropping unprocessed input and abandoning

@@ -1,12 +1,27 @@
 /*
  * rc_events.c - the node's invalidation event log (see rc_events.h).
  *
- * The ring is an array of `capacity` slots; the event with sequence number
- * s lives in slot s % capacity, so the newest sequence number alone says
- * which events are still present: (newest - capacity, newest].  Each slot
- * owns one buffer holding the encoded frame followed by a copy of the
- * namespace name (for filtering without decoding); the buffer only grows,
- * so once every slot has held a large event, publishing never allocates.
+ * Layout.  Events live in two fixed structures allocated at creation:
+ *
+ *   - an array of `capacity` slots; the event with sequence number s uses
+ *     slot s % capacity, which records where its bytes are;
+ *   - a byte arena of `max_bytes` holding, per event, the encoded frame
+ *     followed by a copy of the namespace name (for filtering without
+ *     decoding), contiguously.
+ *
+ * Arena positions are virtual: a running byte count `vpos` that only grows;
+ * the physical offset is vpos % max_bytes.  An event that would straddle
+ * the arena's end starts at the next multiple of max_bytes instead (the
+ * skipped tail is padding).  The events held are the sequence numbers
+ * [oldest_seq, last_seq] and occupy the virtual range from the oldest
+ * event's vpos to head_vpos, so "the new event fits" is one comparison:
+ * new_end - oldest_vpos <= max_bytes.  Publishing drops oldest events until
+ * that holds and fewer than `capacity` events remain, then writes.  Nothing
+ * is allocated after creation, and the bytes held never pass max_bytes.
+ *
+ * Locking.  `lock` guards every mutable field (and the arena's bytes); the
+ * fields marked immutable are set before the ring is shared.  It is a leaf
+ * lock (rc_events.h).
  */
 #include "rc_events.h"
 
@@ -17,30 +32,35 @@
 #include "rc_alloc.h"
 
 typedef struct rc__event_slot {
-    uint64_t seq;
-    uint8_t *buf; /* frame bytes, then the namespace name */
-    uint32_t frame_len;
-    uint32_t cap;
+    uint64_t vpos;      /* virtual arena position of the frame */
+    uint32_t frame_len; /* encoded frame bytes; the namespace copy follows */
     uint8_t kind;
     uint8_t ns_len;
 } rc__event_slot;
 
 struct rc_events {
-    pthread_mutex_t lock; /* protects everything below except the immutable fields */
-    uint64_t last_seq;
-    uint64_t bytes;
+    pthread_mutex_t lock; /* guards everything below except the immutable fields */
+    uint64_t last_seq;    /* newest event published (0 before the first) */
+    uint64_t oldest_seq;  /* oldest event held; last_seq + 1 when none is */
+    uint64_t head_vpos;   /* virtual arena position just past the newest event */
+    uint64_t held_bytes;  /* frame + namespace bytes of the events held */
     rc__event_slot *slots;
+    uint8_t *arena;
+    size_t max_bytes;  /* immutable: arena size */
     uint32_t capacity; /* immutable */
     uint64_t instance; /* immutable */
 };
 
-rc_events *rc_events_create(uint32_t capacity, uint64_t instance_id)
+rc_events *rc_events_create(uint32_t capacity, size_t max_bytes, uint64_t instance_id)
 {
     rc_events *ev = rc_xcalloc(1, sizeof(*ev));
     pthread_mutex_init(&ev->lock, NULL);
     ev->capacity = capacity ? capacity : 1u;
+    ev->max_bytes = max_bytes > RC_EVENTS_MIN_BYTES ? max_bytes : RC_EVENTS_MIN_BYTES;
     ev->instance = instance_id;
+    ev->oldest_seq = 1;
     ev->slots = rc_xcalloc(ev->capacity, sizeof(*ev->slots));
+    ev->arena = rc_xmalloc(ev->max_bytes); /* untouched pages cost no resident memory */
     return ev;
 }
 
@@ -48,8 +68,7 @@ void rc_events_destroy(rc_events *ev)
 {
     if (!ev)
         return;
-    for (uint32_t i = 0; i < ev->capacity; i++)
-        free(ev->slots[i].buf);
+    free(ev->arena);
     free(ev->slots);
     pthread_mutex_destroy(&ev->lock);
     free(ev);
@@ -68,13 +87,7 @@ uint64_t rc_events_last_seq(rc_events *ev)
     return last;
 }
 
-/* Oldest sequence number still in the ring, given the newest (1 when nothing was dropped). */
-static uint64_t oldest_locked(const rc_events *ev)
-{
-    return ev->last_seq > ev->capacity ? ev->last_seq - ev->capacity + 1u : 1u;
-}
-
-static void event_msg(const rc_events *ev, uint64_t seq, const rc_event *e, rc_msg *m)
+static void rc__event_msg(const rc_events *ev, uint64_t seq, const rc_event *e, rc_msg *m)
 {
     memset(m, 0, sizeof(*m));
     m->opcode = RC_OP_EVENT;
@@ -87,33 +100,64 @@ static void event_msg(const rc_events *ev, uint64_t seq, const rc_event *e, rc_m
     m->ns = e->ns;
     m->key = e->key;
     m->tag = e->tag;
+    m->text = e->text;
+}
+
+/* Drop the oldest event held. */
+static void rc__drop_oldest_locked(rc_events *ev)
+{
+    const rc__event_slot *slot = &ev->slots[ev->oldest_seq % ev->capacity];
+    ev->held_bytes -= (uint64_t)slot->frame_len + slot->ns_len;
+    ev->oldest_seq++;
+}
+
+/*
+ * Make room for an event of `need` bytes: drop oldest events until it fits
+ * after the newest one (or at the start of the next lap of the arena, if it
+ * would straddle the end) and fewer than `capacity` events are held.
+ * Returns the new event's virtual position.
+ */
+static uint64_t rc__reserve_locked(rc_events *ev, size_t need)
+{
+    uint64_t start = ev->head_vpos;
+    size_t phys = (size_t)(start % ev->max_bytes);
+    if (phys + need > ev->max_bytes)
+        start += ev->max_bytes - phys;
+    while (ev->oldest_seq <= ev->last_seq) {
+        uint64_t held = ev->last_seq - ev->oldest_seq + 1u;
+        uint64_t tail = ev->slots[ev->oldest_seq % ev->capacity].vpos;
+        if (held < ev->capacity && start + need - tail <= ev->max_bytes)
+            break;
+        rc__drop_oldest_locked(ev);
+    }
+    return start;
 }
 
 uint64_t rc_events_publish(rc_events *ev, const rc_event *e)
 {
-    pthread_mutex_lock(&ev->lock);
-    uint64_t seq = ++ev->last_seq;
-    rc__event_slot *slot = &ev->slots[seq % ev->capacity];
     rc_msg m;
-    event_msg(ev, seq, e, &m);
-    /* The caller's limits already bound every field, so encoding cannot fail
-     * except by a programming error, which must not go unnoticed. */
+    pthread_mutex_lock(&ev->lock);
+    uint64_t seq = ev->last_seq + 1u;
+    rc__event_msg(ev, seq, e, &m);
+    /* The caller's limits already bound every field (and RC_EVENTS_MIN_BYTES holds the largest
+     * event), so neither can fail except by a programming error, which must not go unnoticed. */
     long size = rc_encoded_size(&m);
-    if (size < 0)
+    if (size < 0 || (size_t)size + e->ns.len > ev->max_bytes)
         abort();
     size_t need = (size_t)size + e->ns.len;
-    if (slot->cap < need) {
-        ev->bytes += need - slot->cap;
-        slot->buf = rc_xrealloc(slot->buf, need);
-        slot->cap = (uint32_t)need;
-    }
-    rc_encode(&m, slot->buf, slot->cap);
+    uint64_t vpos = rc__reserve_locked(ev, need);
+    uint8_t *dst = ev->arena + vpos % ev->max_bytes;
+    rc_encode(&m, dst, (size_t)size);
     if (e->ns.len)
-        memcpy(slot->buf + size, e->ns.ptr, e->ns.len);
-    slot->seq = seq;
+        memcpy(dst + size, e->ns.ptr, e->ns.len);
+    rc__event_slot *slot = &ev->slots[seq % ev->capacity];
+    slot->vpos = vpos;
     slot->frame_len = (uint32_t)size;
     slot->kind = e->kind;
     slot->ns_len = (uint8_t)e->ns.len;
+    ev->last_seq = seq;
+    ev->head_vpos = vpos + need;
+    ev->held_bytes += need;
     pthread_mutex_unlock(&ev->lock);
     return seq;
 }
@@ -128,7 +172,7 @@ bool rc_events_resume(rc_events *ev, uint64_t instance, uint64_t seq, uint64_t *
         seq = last;
         ok = true;
     } else {
-        ok = instance == ev->instance && seq <= last && seq + 1u >= oldest_locked(ev);
+        ok = instance == ev->instance && seq <= last && seq + 1u >= ev->oldest_seq;
     }
     *next = ok ? seq + 1u : last + 1u;
     pthread_mutex_unlock(&ev->lock);
@@ -140,12 +184,13 @@ int rc_events_copy(rc_events *ev, uint64_t *next, rc_events_filter filter, void 
 {
     int rc = 0;
     pthread_mutex_lock(&ev->lock);
-    if (*next <= ev->last_seq && *next < oldest_locked(ev))
+    if (*next <= ev->last_seq && *next < ev->oldest_seq)
         rc = RC_ESLOW_CONSUMER;
     for (uint64_t s = *next; rc == 0 && s <= ev->last_seq; s++) {
         const rc__event_slot *slot = &ev->slots[s % ev->capacity];
-        rc_slice ns = {slot->buf + slot->frame_len, slot->ns_len};
-        if (filter(filter_ctx, slot->kind, ns) && !sink(sink_ctx, slot->buf, slot->frame_len))
+        const uint8_t *frame = ev->arena + slot->vpos % ev->max_bytes;
+        rc_slice ns = {frame + slot->frame_len, slot->ns_len};
+        if (filter(filter_ctx, slot->kind, ns) && !sink(sink_ctx, frame, slot->frame_len))
             break;
         *next = s + 1u;
     }
@@ -158,7 +203,7 @@ long rc_events_encode_signal(rc_events *ev, uint8_t kind, const char *text, uint
 {
     rc_event e = {.kind = kind};
     rc_msg m;
-    event_msg(ev, rc_events_last_seq(ev), &e, &m);
+    rc__event_msg(ev, rc_events_last_seq(ev), &e, &m);
     m.text = rc_slice_str(text);
     return rc_encode(&m, buf, cap);
 }
@@ -167,7 +212,10 @@ void rc_events_totals_get(rc_events *ev, rc_events_totals *out)
 {
     pthread_mutex_lock(&ev->lock);
     out->published = ev->last_seq;
-    out->oldest_seq = ev->last_seq ? oldest_locked(ev) : 0;
-    out->bytes = ev->bytes + (uint64_t)ev->capacity * sizeof(rc__event_slot);
+    out->oldest_seq = ev->oldest_seq <= ev->last_seq ? ev->oldest_seq : 0;
+    out->events = ev->last_seq + 1u - ev->oldest_seq;
+    out->bytes = ev->held_bytes;
+    out->max_bytes = ev->max_bytes;
+    out->memory = ev->max_bytes + (uint64_t)ev->capacity * sizeof(rc__event_slot);
     pthread_mutex_unlock(&ev->lock);
 }

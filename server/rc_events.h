@@ -5,15 +5,23 @@
  * Design.  Every change a near-cache must hear about (a key written,
  * deleted or invalidated; a tag invalidated; a namespace bumped; a flush)
  * is published here once, by whichever worker made the change.  Publishing
- * assigns the next node-wide sequence number and encodes the frame into the
- * ring slot it replaces, reusing that slot's buffer, so steady-state
- * publishing does not allocate.  Subscribers *pull*: each worker copies the
- * frames its own subscribers have not seen yet straight into their
- * connections' output buffers (rc_events_copy), on its own thread, when
- * told new events exist.  The server therefore holds one copy of each
- * event however many subscribers there are, and a slow subscriber costs at
- * most its connection's output limit: when it falls further behind than the
- * ring remembers, it is cut off and must resynchronise.
+ * assigns the next node-wide sequence number and encodes the frame into a
+ * byte arena allocated once at creation, so publishing never allocates.
+ * Subscribers *pull*: each worker copies the frames its own subscribers
+ * have not seen yet straight into their connections' output buffers
+ * (rc_events_copy), on its own thread, when told new events exist.  The
+ * server therefore holds one copy of each event however many subscribers
+ * there are, and a slow subscriber costs at most its output limit: when it
+ * falls further behind than the ring remembers, it is cut off and must
+ * resynchronise.
+ *
+ * Bounds.  The ring holds at most `capacity` events (event-ring) and at
+ * most `max_bytes` bytes of encoded frames plus their namespace copies
+ * (event-ring-bytes): publishing drops the oldest events until the new one
+ * fits both bounds.  Its memory is fixed at creation (the arena plus one
+ * small slot per event) and lies outside the store's --memory limit; STATS
+ * reports the bytes held (rc_events_totals).  A subscriber whose next event
+ * was dropped, by either bound, must resynchronise.
  *
  * Sequence numbers start at 1 and increase by one per event; heartbeats do
  * not consume numbers.  Together with the instance id (random per boot) they
@@ -45,10 +53,18 @@ typedef struct rc_event {
     rc_slice ns;
     rc_slice key;
     rc_slice tag;
+    rc_slice text; /* KEY: the cause ("set", "delete", "invalidate", "touch"); else empty */
 } rc_event;
 
-/* rc_events_create - a ring remembering the last `capacity` events (>= 1). Aborts on OOM. */
-rc_events *rc_events_create(uint32_t capacity, uint64_t instance_id);
+/*
+ * rc_events_create - a ring remembering the last `capacity` events (>= 1)
+ * within `max_bytes` bytes of encoded frames (at least RC_EVENTS_MIN_BYTES,
+ * which holds the largest event the protocol can express).  Aborts on OOM.
+ */
+rc_events *rc_events_create(uint32_t capacity, size_t max_bytes, uint64_t instance_id);
+
+/* Smallest byte bound: more than one event with the longest key, namespace and tag. */
+#define RC_EVENTS_MIN_BYTES ((size_t)1 << 20)
 
 void rc_events_destroy(rc_events *ev);
 
@@ -58,8 +74,8 @@ uint64_t rc_events_instance(const rc_events *ev);
 uint64_t rc_events_last_seq(rc_events *ev);
 
 /*
- * rc_events_publish - append one event, replacing the oldest when the ring
- * is full.  Returns its sequence number.  Thread-safe.
+ * rc_events_publish - append one event, dropping the oldest events while
+ * the ring is over either bound.  Returns its sequence number.  Thread-safe.
  */
 uint64_t rc_events_publish(rc_events *ev, const rc_event *e);
 
@@ -86,7 +102,7 @@ typedef bool (*rc_events_sink)(void *ctx, const uint8_t *frame, size_t len);
  * rc_events_copy - hand the subscriber every event from *next onwards that
  * its filter accepts, oldest first, advancing *next past each event handed
  * over or filtered out, until the ring is exhausted or the sink refuses.
- * Returns 0, or RC_ESLOW_CONSUMER when *next has already been overwritten
+ * Returns 0, or RC_ESLOW_CONSUMER when *next has already been dropped
  * (the subscriber fell further behind than the ring remembers).
  */
 int rc_events_copy(rc_events *ev, uint64_t *next, rc_events_filter filter, void *filter_ctx,
@@ -104,7 +120,10 @@ long rc_events_encode_signal(rc_events *ev, uint8_t kind, const char *text, uint
 typedef struct rc_events_totals {
     uint64_t published;
     uint64_t oldest_seq; /* oldest event still in the ring (0 when empty) */
-    uint64_t bytes;      /* buffer bytes held by the ring */
+    uint64_t events;     /* events held now */
+    uint64_t bytes;      /* encoded frame bytes (and namespace copies) held now: <= max_bytes */
+    uint64_t max_bytes;  /* the byte bound (event-ring-bytes) */
+    uint64_t memory;     /* bytes the ring allocated: the arena and the slot array */
 } rc_events_totals;
 
 void rc_events_totals_get(rc_events *ev, rc_events_totals *out);

@@ -223,20 +223,3 @@ rc_lease_waiter *rc_lease_pop_waiter_locked(rc_lease *l)
     }
     return w;
 }
-
-size_t rc_lease_reap_locked(rc_lease_table *t, uint64_t now_ms, size_t budget)
-{
-    size_t freed = 0;
-    for (uint32_t i = 0; i < t->nbuckets && freed < budget; i++) {
-        rc_lease *l = t->buckets[i];
-        while (l && freed < budget) {
-            rc_lease *next = l->chain;
-            if (l->expires_ms <= now_ms && l->nwaiters == 0) {
-                rc_lease_remove_locked(t, l);
-                freed++;
-            }
-            l = next;
-        }
-    }
-    return freed;
-}

@@ -25,8 +25,9 @@
  * answers it, the others do nothing.
  *
  * Memory: a lease record is charged to its shard like an entry
- * (rc_lease_charge), and leases that expired with nobody waiting are freed
- * by rc_lease_reap_locked, so abandoned leases cannot accumulate.
+ * (rc_lease_charge) and cannot be evicted.  The store's sweep frees leases
+ * that expired with nobody waiting (and promotes a waiter of the others), so
+ * abandoned leases cannot accumulate.
  */
 #ifndef RECACHE_RC_LEASE_H
 #define RECACHE_RC_LEASE_H
@@ -134,11 +135,5 @@ rc_lease_waiter *rc_lease_pop_waiter_locked(rc_lease *l);
 
 /* Give l a new random token and expiry (used when a waiter is promoted). */
 void rc_lease_renew_locked(rc_lease *l, uint64_t expires_ms, uint64_t ns_current, uint64_t tag_seq);
-
-/*
- * rc_lease_reap_locked - free up to `budget` leases that expired before
- * now_ms and have no waiters.  Returns the number freed.
- */
-size_t rc_lease_reap_locked(rc_lease_table *t, uint64_t now_ms, size_t budget);
 
 #endif /* RECACHE_RC_LEASE_H */

@@ -1,15 +1,27 @@
 /*
  * rc_ns.c - the namespace registry, settings parser and reports.
  *
- * Registry layout.  by_id[] maps ids to namespaces (ids are handed out in
- * creation order, so by_id[0..count) is filled).  slots[] is an
+ * Registry layout.  by_id[] maps ids to namespaces; slots[] is an
  * open-addressing (linear probing) table of the same pointers keyed by the
- * SipHash of the name, with capacity a power of two at least twice max, so a
- * probe always ends at a NULL slot.  Both arrays are written only under
- * create_lock, each pointer once, with a release store after the namespace
- * is fully initialised; readers use acquire loads and no lock.  Nothing is
- * removed before destroy, so a reader can never see a freed namespace.
+ * SipHash of the name, with capacity a power of two at least twice max, so
+ * a probe always ends at a NULL slot.  Ids freed by reclamation go on a
+ * free list and are reused before new ones (next_id) are handed out.
+ *
+ * Locking.  Lookups take no registry-wide lock: they load slot pointers
+ * with acquire loads.  What makes that safe while namespaces can be
+ * reclaimed is the striped reader lock (a "big reader" lock): every store
+ * operation holds the read side of one stripe (rc_ns_enter/rc_ns_leave;
+ * the stripe is fixed per thread, so threads rarely share one and no
+ * operation writes a cache line another thread uses), and reclamation takes
+ * the write side of every stripe.  So while reclamation runs, no operation
+ * holds a namespace pointer, and once it returns, no operation can find
+ * what it removed.  Creation only adds, under create_lock, publishing each
+ * pointer with a release store after the namespace is initialised.
+ * Lock order: a stripe's read side, then create_lock; reclamation takes
+ * create_lock, then every stripe's write side.  Reclamation is never
+ * called with a stripe held.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "rc_ns.h"
 
 #include <inttypes.h>
@@ -21,14 +33,26 @@
 #include "rc_alloc.h"
 #include "recache/rc_errors.h"
 
+#define RC__READ_STRIPES 16u /* power of two */
+#define RC__NO_ID        UINT32_MAX
+
+typedef struct rc__read_stripe {
+    _Alignas(64) pthread_rwlock_t lock;
+} rc__read_stripe;
+
 struct rc_ns_registry {
-    pthread_mutex_t create_lock; /* serialises creation; lookups take no lock */
+    pthread_mutex_t create_lock; /* serialises creation and reclamation */
     rc_hash_key seed;
     uint32_t max;
-    _Atomic uint32_t count;
-    _Atomic(rc_ns *) *by_id; /* [max] */
-    _Atomic(rc_ns *) *slots; /* [slot_mask + 1] */
+    _Atomic uint32_t live;      /* namespaces that exist now */
+    uint32_t next_id;           /* ids below this were handed out once; under create_lock */
+    uint32_t *free_ids;         /* [max] stack of reclaimed ids; under create_lock */
+    uint32_t nfree;             /* under create_lock */
+    _Atomic uint64_t reclaimed; /* namespaces reclaimed so far */
+    _Atomic(rc_ns *) *by_id;    /* [max] */
+    _Atomic(rc_ns *) *slots;    /* [slot_mask + 1] */
     uint32_t slot_mask;
+    rc__read_stripe stripes[RC__READ_STRIPES];
 };
 
 typedef struct rc__ns_setting_def {
@@ -59,9 +83,12 @@ int rc_ns_registry_create(uint32_t max, const rc_hash_key *seed, rc_ns_registry 
     while (nslots < 2u * max)
         nslots *= 2u;
     pthread_mutex_init(&reg->create_lock, NULL);
+    for (unsigned i = 0; i < RC__READ_STRIPES; i++)
+        pthread_rwlock_init(&reg->stripes[i].lock, NULL);
     reg->seed = *seed;
     reg->max = max;
     reg->by_id = rc_xcalloc(max, sizeof(*reg->by_id));
+    reg->free_ids = rc_xcalloc(max, sizeof(*reg->free_ids));
     reg->slots = rc_xcalloc(nslots, sizeof(*reg->slots));
     reg->slot_mask = nslots - 1u;
     *out = reg;
@@ -72,18 +99,45 @@ void rc_ns_registry_destroy(rc_ns_registry *reg)
 {
     if (!reg)
         return;
-    uint32_t n = atomic_load_explicit(&reg->count, memory_order_relaxed);
-    for (uint32_t i = 0; i < n; i++)
-        free(atomic_load_explicit(&reg->by_id[i], memory_order_relaxed)->alloc);
+    for (uint32_t i = 0; i < reg->next_id; i++) {
+        rc_ns *ns = atomic_load_explicit(&reg->by_id[i], memory_order_relaxed);
+        if (ns)
+            free(ns->alloc);
+    }
     free(reg->by_id);
+    free(reg->free_ids);
     free(reg->slots);
+    for (unsigned i = 0; i < RC__READ_STRIPES; i++)
+        pthread_rwlock_destroy(&reg->stripes[i].lock);
     pthread_mutex_destroy(&reg->create_lock);
     free(reg);
 }
 
+/* rc__my_stripe - this thread's reader stripe, assigned round-robin on first use. */
+static rc__read_stripe *rc__my_stripe(rc_ns_registry *reg)
+{
+    static _Atomic unsigned next_stripe;
+    static _Thread_local unsigned mine; /* stripe + 1; 0 = not assigned yet */
+    if (mine == 0)
+        mine = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) % RC__READ_STRIPES +
+               1u;
+    return &reg->stripes[mine - 1u];
+}
+
+void rc_ns_enter(rc_ns_registry *reg)
+{
+    pthread_rwlock_rdlock(&rc__my_stripe(reg)->lock);
+}
+
+void rc_ns_leave(rc_ns_registry *reg)
+{
+    pthread_rwlock_unlock(&rc__my_stripe(reg)->lock);
+}
+
 /*
  * rc__probe - the slot holding name, or the empty slot where it would go.
- * Safe without the lock: a slot goes from NULL to a namespace once.
+ * Safe without create_lock: a slot goes from NULL to a namespace under it,
+ * and reclamation (which may clear slots) excludes every reader.
  */
 static uint32_t rc__probe(const rc_ns_registry *reg, const uint8_t *name, size_t len, rc_ns **found)
 {
@@ -116,9 +170,20 @@ static rc_ns *rc__ns_new(uint16_t id, const uint8_t *name, size_t len)
     ns->name_len = (uint8_t)len;
     memcpy(ns->name, name, len);
     atomic_init(&ns->version, 1);
+    atomic_init(&ns->configured, false);
     for (int s = 0; s < RC_NS_NSETTINGS; s++)
         atomic_init(&ns->settings[s], rc__settings[s].def);
     return ns;
+}
+
+/* rc__take_id_locked - a free id (reclaimed ones first), or RC__NO_ID at the limit. */
+static uint32_t rc__take_id_locked(rc_ns_registry *reg)
+{
+    if (atomic_load_explicit(&reg->live, memory_order_relaxed) >= reg->max)
+        return RC__NO_ID;
+    if (reg->nfree > 0)
+        return reg->free_ids[--reg->nfree];
+    return reg->next_id < reg->max ? reg->next_id++ : RC__NO_ID;
 }
 
 int rc_ns_get_or_create(rc_ns_registry *reg, const uint8_t *name, size_t len, rc_ns **out)
@@ -135,14 +200,14 @@ int rc_ns_get_or_create(rc_ns_registry *reg, const uint8_t *name, size_t len, rc
     int rc = 0;
     pthread_mutex_lock(&reg->create_lock);
     uint32_t slot = rc__probe(reg, name, len, &ns);
-    uint32_t count = atomic_load_explicit(&reg->count, memory_order_relaxed);
-    if (!ns && count >= reg->max) {
+    uint32_t id = ns ? RC__NO_ID : rc__take_id_locked(reg);
+    if (!ns && id == RC__NO_ID) {
         rc = RC_ETOO_MANY_NAMESPACES;
     } else if (!ns) {
-        ns = rc__ns_new((uint16_t)count, name, len);
-        atomic_store_explicit(&reg->by_id[count], ns, memory_order_release);
+        ns = rc__ns_new((uint16_t)id, name, len);
+        atomic_store_explicit(&reg->by_id[id], ns, memory_order_release);
         atomic_store_explicit(&reg->slots[slot], ns, memory_order_release);
-        atomic_store_explicit(&reg->count, count + 1u, memory_order_release);
+        atomic_fetch_add_explicit(&reg->live, 1, memory_order_release);
     }
     pthread_mutex_unlock(&reg->create_lock);
     *out = ns;
@@ -156,14 +221,69 @@ rc_ns *rc_ns_by_id(const rc_ns_registry *reg, uint16_t id)
 
 uint32_t rc_ns_registry_count(const rc_ns_registry *reg)
 {
-    return atomic_load_explicit(&reg->count, memory_order_acquire);
+    return atomic_load_explicit(&reg->live, memory_order_acquire);
+}
+
+uint64_t rc_ns_registry_reclaimed(const rc_ns_registry *reg)
+{
+    return atomic_load_explicit(&reg->reclaimed, memory_order_relaxed);
+}
+
+bool rc_ns_reclaimable(const rc_ns *ns)
+{
+    return rc_ns_version(ns) == 1u &&
+           !atomic_load_explicit(&ns->configured, memory_order_relaxed) &&
+           rc_ns_counter(ns, RC_NS_CTR_ENTRIES) == 0 && rc_ns_counter(ns, RC_NS_CTR_LEASES) == 0;
+}
+
+/* rc__rebuild_slots_exclusive - re-insert every live namespace into a cleared slot table. */
+static void rc__rebuild_slots_exclusive(rc_ns_registry *reg)
+{
+    memset(reg->slots, 0, (reg->slot_mask + 1u) * sizeof(*reg->slots));
+    for (uint32_t id = 0; id < reg->next_id; id++) {
+        rc_ns *ns = atomic_load_explicit(&reg->by_id[id], memory_order_relaxed);
+        rc_ns *found;
+        if (ns) {
+            uint32_t slot = rc__probe(reg, ns->name, ns->name_len, &found);
+            atomic_store_explicit(&reg->slots[slot], ns, memory_order_relaxed);
+        }
+    }
+}
+
+uint32_t rc_ns_reclaim(rc_ns_registry *reg)
+{
+    uint32_t freed = 0;
+    pthread_mutex_lock(&reg->create_lock);
+    for (unsigned i = 0; i < RC__READ_STRIPES; i++)
+        pthread_rwlock_wrlock(&reg->stripes[i].lock);
+    for (uint32_t id = 0; id < reg->next_id; id++) {
+        rc_ns *ns = atomic_load_explicit(&reg->by_id[id], memory_order_relaxed);
+        if (!ns || !rc_ns_reclaimable(ns))
+            continue;
+        atomic_store_explicit(&reg->by_id[id], NULL, memory_order_relaxed);
+        reg->free_ids[reg->nfree++] = id;
+        free(ns->alloc);
+        freed++;
+    }
+    if (freed > 0) {
+        rc__rebuild_slots_exclusive(reg);
+        atomic_fetch_sub_explicit(&reg->live, freed, memory_order_relaxed);
+        atomic_fetch_add_explicit(&reg->reclaimed, freed, memory_order_relaxed);
+    }
+    for (unsigned i = 0; i < RC__READ_STRIPES; i++)
+        pthread_rwlock_unlock(&reg->stripes[i].lock);
+    pthread_mutex_unlock(&reg->create_lock);
+    return freed;
 }
 
 bool rc_ns_advance(rc_ns *ns, uint64_t to, uint64_t *now_version)
 {
     uint64_t cur = atomic_load_explicit(&ns->version, memory_order_acquire);
     for (;;) {
-        uint64_t target = to ? to : cur + 1u;
+        /* Saturate: the version never passes RC_NS_VERSION_MAX, so it can never wrap. */
+        uint64_t target = to ? to : (cur < RC_NS_VERSION_MAX ? cur + 1u : cur);
+        if (target > RC_NS_VERSION_MAX)
+            target = RC_NS_VERSION_MAX;
         if (target <= cur) {
             *now_version = cur;
             return false;
@@ -248,7 +368,8 @@ static int rc__parse_item(const uint8_t *tok, size_t len, int *index, uint64_t *
     return 0;
 }
 
-int rc_ns_configure(rc_ns *ns, const uint8_t *text, size_t len, char *err, size_t errlen)
+int rc_ns_configure(rc_ns *ns, const uint8_t *text, size_t len, uint64_t max_value_limit, char *err,
+                    size_t errlen)
 {
     uint64_t values[RC_NS_NSETTINGS] = {0};
     bool given[RC_NS_NSETTINGS] = {false};
@@ -275,9 +396,16 @@ int rc_ns_configure(rc_ns *ns, const uint8_t *text, size_t len, char *err, size_
         values[s] = v;
         given[s] = true;
     }
+    if (given[RC_NS_SET_MAX_VALUE] && values[RC_NS_SET_MAX_VALUE] > max_value_limit) {
+        snprintf(err, errlen, "max-value must not exceed the server's max-value (%" PRIu64 ")",
+                 max_value_limit);
+        return RC_EBAD_ARGUMENT;
+    }
     for (int s = 0; ns && s < RC_NS_NSETTINGS; s++)
         if (given[s])
             atomic_store_explicit(&ns->settings[s], values[s], memory_order_relaxed);
+    if (ns)
+        atomic_store_explicit(&ns->configured, true, memory_order_relaxed);
     return 0;
 }
 

@@ -4,12 +4,15 @@
  * Design.  A namespace has a small id (u16) that entries store instead of
  * the name, an atomic current version (starting at 1; a bump is one atomic
  * max, so O(1) whatever the number of entries), settings and counters.
- * Namespaces are created rarely and never freed before the registry is
- * destroyed, which lets lookups run without any lock: the registry is an
+ * Namespaces are created by writes (and lease reads, whose fill would
+ * create them anyway), never by plain reads.  The registry is an
  * open-addressing table of atomic pointers with a fixed capacity (twice
  * max_namespaces), filled under a mutex and published with release stores.
- * A reader-writer lock would make every cache operation write to one shared
- * cache line; immutable-after-publication pointers cost readers nothing.
+ * A namespace that is empty (no entries, no leases), was never configured
+ * and is still at version 1 carries no state at all, so it can be
+ * reclaimed (rc_ns_reclaim) when the registry is full; one at a higher
+ * version is kept, so a version never moves back.  Lookups stay lock-free
+ * but for one striped reader lock that makes reclamation safe (rc_ns.c).
  *
  * Settings (the RC_NS_SETTINGS table) are atomics, so rc_ns_configure may run
  * while requests read them.  Counters (RC_NS_COUNTERS) are relaxed atomics
@@ -32,6 +35,14 @@
 #define RC_NS_MAX_NAME 255u
 #define RC_NS_STRIPES  16u /* power of two */
 #define RC_NS_MAX_IDS  65536u
+
+/*
+ * The highest namespace version.  Versions saturate here instead of
+ * wrapping (a wrap would make "current" 0 and pin the namespace); requests
+ * naming a higher version are refused.  2^53 - 1 keeps every version exact
+ * in JSON numbers and doubles, whatever reads it.
+ */
+#define RC_NS_VERSION_MAX ((UINT64_C(1) << 53) - 1u)
 
 /* Settings: X(ID, "name", default, min, max, "help").  Values are u64. */
 #define RC_NS_SETTINGS(X)                                                                          \
@@ -73,7 +84,8 @@
     X(FILLS_REJECTED_TAG, "fills_rejected_tag",                                                    \
       "fills carrying a tag invalidated since the grant")                                          \
     X(ENTRIES, "entries", "entries held, tombstones included (gauge)")                             \
-    X(BYTES, "bytes", "bytes charged for those entries (gauge)")
+    X(BYTES, "bytes", "bytes charged for those entries (gauge)")                                   \
+    X(LEASES, "leases", "leases outstanding (gauge)")
 
 enum rc_ns_setting {
 #define RC__NS_SET_ENUM(id, name, def, lo, hi, help) RC_NS_SET_##id,
@@ -99,7 +111,8 @@ typedef struct rc_ns {
     rc_ns_stripe stripes[RC_NS_STRIPES];
     _Atomic uint64_t version; /* current version, only moves up */
     _Atomic uint64_t settings[RC_NS_NSETTINGS];
-    void *alloc; /* the raw allocation this struct was aligned inside */
+    _Atomic bool configured; /* set once configured: such a namespace is never reclaimed */
+    void *alloc;             /* the raw allocation this struct was aligned inside */
     uint16_t id;
     uint8_t name_len;
     uint8_t name[RC_NS_MAX_NAME + 1]; /* NUL-terminated for reports */
@@ -129,8 +142,30 @@ int rc_ns_get_or_create(rc_ns_registry *reg, const uint8_t *name, size_t len, rc
 /* rc_ns_by_id - the namespace with this id (the caller got the id from one). Lock-free. */
 rc_ns *rc_ns_by_id(const rc_ns_registry *reg, uint16_t id);
 
-/* rc_ns_registry_count - namespaces created so far. */
+/* rc_ns_registry_count - namespaces that exist now. */
 uint32_t rc_ns_registry_count(const rc_ns_registry *reg);
+
+/* rc_ns_registry_reclaimed - namespaces reclaimed so far. */
+uint64_t rc_ns_registry_reclaimed(const rc_ns_registry *reg);
+
+/*
+ * rc_ns_enter / rc_ns_leave - hold the read side of this thread's stripe of
+ * the registry's reader lock.  Every caller that uses a namespace pointer
+ * (or an id) must hold it from lookup to last use; holds do not nest.
+ */
+void rc_ns_enter(rc_ns_registry *reg);
+void rc_ns_leave(rc_ns_registry *reg);
+
+/* rc_ns_reclaimable - empty (no entries, no leases), never configured, at version 1. */
+bool rc_ns_reclaimable(const rc_ns *ns);
+
+/*
+ * rc_ns_reclaim - free every reclaimable namespace (their ids are reused).
+ * Takes every stripe's write side, so the caller must not hold one.
+ * Returns the number freed.  O(max_namespaces); run only when the registry
+ * is full.
+ */
+uint32_t rc_ns_reclaim(rc_ns_registry *reg);
 
 static inline uint64_t rc_ns_version(const rc_ns *ns)
 {
@@ -140,7 +175,8 @@ static inline uint64_t rc_ns_version(const rc_ns *ns)
 /*
  * rc_ns_advance - make `to` (0 = current + 1) the current version if it is
  * higher (atomic max).  *now_version receives the resulting current version.
- * Returns true when the version moved.  Counts a bump when it did.
+ * Returns true when the version moved.  Counts a bump when it did.  The
+ * version saturates at RC_NS_VERSION_MAX (callers refuse higher targets).
  */
 bool rc_ns_advance(rc_ns *ns, uint64_t to, uint64_t *now_version);
 
@@ -162,13 +198,15 @@ uint64_t rc_ns_counter(const rc_ns *ns, enum rc_ns_counter c);
 /*
  * rc_ns_configure - apply "name=value" items (separated by spaces, tabs or
  * newlines; names from RC_NS_SETTINGS; values decimal).  All-or-nothing: on
- * an unknown name, a malformed item or an out-of-range value nothing is
+ * an unknown name, a malformed item, an out-of-range value or a max-value
+ * above max_value_limit (the server's own limit) nothing is
  * applied, a sentence goes into err (if errlen > 0) and RC_EBAD_ARGUMENT is
  * returned.  ns NULL validates without applying (so a caller can refuse a
  * bad request before creating the namespace).  Safe to run concurrently
  * with readers.
  */
-int rc_ns_configure(rc_ns *ns, const uint8_t *text, size_t len, char *err, size_t errlen);
+int rc_ns_configure(rc_ns *ns, const uint8_t *text, size_t len, uint64_t max_value_limit, char *err,
+                    size_t errlen);
 
 /*
  * rc_ns_info - "version N", every setting and every counter, one

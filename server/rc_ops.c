@@ -10,14 +10,10 @@
  * push and is never a valid request (the codec already refuses it; its
  * handler exists for the table's completeness).
  *
- * Events.  Every handler whose store call changed something a near-cache
- * may hold publishes one event after the store call returned (no shard
- * lock held): SET that stored (lease fills included) and DELETE that
- * removed something publish KEY HARD; INVALIDATE_KEY that found the key
- * publishes KEY with the request's mode; INVALIDATE_TAG always publishes
- * TAG (an L1 may hold entries the server already evicted); FLUSH publishes
- * FLUSH.  Namespace versions moving (BUMP, a read's min_version) publish
- * BUMP through the store's on_version hook, so only real moves do.
+ * State changes.  Handlers never call a mutating store function, publish
+ * an event or answer parked readers themselves: they call the service
+ * layer (rc_service.h), which does all three in one place, and then append
+ * their own response.  So no handler can forget an event.
  *
  * GET and LGET write their response in place: they reserve the encoded
  * head plus the value in the connection's output from inside the store's
@@ -28,11 +24,7 @@
  * Leases.  LGET with wait_ms > 0 passes the store a parked-request record
  * (rc_park.h); when the store parks it, the handler answers nothing now and
  * the record belongs to the lease until one of its endings answers it, so
- * the requests behind it on the connection are answered first.  Every
- * handler whose store call returns a `woken` list (SET, DELETE,
- * INVALIDATE_KEY, FLUSH) hands it to rc_park_deliver after appending its
- * own response; SET also describes the value it stored, which released
- * readers receive.
+ * the requests behind it on the connection are answered first.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -46,6 +38,7 @@
 #include "rc_log.h"
 #include "rc_park.h"
 #include "rc_server.h"
+#include "rc_service.h"
 #include "rc_store.h"
 #include "rc_sub.h"
 
@@ -100,19 +93,6 @@ static void rc__reply(const rc__op_ctx *x, rc_msg *resp, int rc)
                      rc_strerror(err));
         rc__reply_error(x, RC_EINTERNAL, "the response could not be encoded");
     }
-}
-
-/* Publish a KEY event for the request's namespace and key at version ns_version. */
-static void rc__publish_key(const rc__op_ctx *x, uint8_t mode, uint64_t ns_version)
-{
-    rc_event e = {
-        .kind = RC_EV_KEY,
-        .mode = mode,
-        .ns_version = ns_version,
-        .ns = x->req->ns,
-        .key = x->req->key,
-    };
-    rc_sub_publish(x->server, &e);
 }
 
 static rc_store_key rc__key(const rc_msg *req)
@@ -323,40 +303,25 @@ static void rc__handle_SET(const rc__op_ctx *x)
     };
     rc_store_key key = rc__key(req);
     rc_store_write_result out = {0};
-    int rc = rc_store_set(x->server->store, &key, &w, x->now_ms, &out);
-    if (rc == 0)
-        rc__publish_key(x, RC_INVAL_HARD, out.ns_version);
+    int rc = rc_svc_set(x->server, x->conn->worker, &key, &w, x->now_ms, &out);
     resp.ns_version = out.ns_version;
     resp.entry_version = out.entry_version;
     rc__reply(x, &resp, rc);
-    rc_park_fill fill = {
-        .value = req->value.ptr,
-        .value_len = req->value.len,
-        .ns_version = out.ns_version,
-        .entry_version = out.entry_version,
-        .client_flags = req->client_flags,
-        .ttl_ms = req->ttl_ms,
-    };
-    rc_park_deliver(x->conn->worker, out.woken, &fill);
 }
 
 static void rc__handle_DELETE(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
     rc_store_key key = rc__key(x->req);
-    rc_lease_waiter *woken = NULL;
-    int rc = rc_store_delete(x->server->store, &key, x->now_ms, &resp.ns_version, &woken);
-    if (rc == 0)
-        rc__publish_key(x, RC_INVAL_HARD, resp.ns_version);
+    int rc = rc_svc_delete(x->server, x->conn->worker, &key, x->now_ms, &resp.ns_version);
     rc__reply(x, &resp, rc);
-    rc_park_deliver(x->conn->worker, woken, NULL);
 }
 
 static void rc__handle_TOUCH(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
     rc_store_key key = rc__key(x->req);
-    int rc = rc_store_touch(x->server->store, &key, x->req->ttl_ms, x->now_ms, &resp.ns_version);
+    int rc = rc_svc_touch(x->server, &key, x->req->ttl_ms, x->now_ms, &resp.ns_version);
     rc__reply(x, &resp, rc);
 }
 
@@ -364,35 +329,23 @@ static void rc__handle_INVALIDATE_KEY(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
     rc_store_key key = rc__key(x->req);
-    rc_lease_waiter *woken = NULL;
-    int rc = rc_store_invalidate_key(x->server->store, &key, x->req->mode, x->now_ms,
-                                     &resp.ns_version, &woken);
-    if (rc == 0)
-        rc__publish_key(x, x->req->mode, resp.ns_version);
+    int rc = rc_svc_invalidate_key(x->server, x->conn->worker, &key, x->req->mode, x->now_ms,
+                                   &resp.ns_version);
     rc__reply(x, &resp, rc);
-    rc_park_deliver(x->conn->worker, woken, NULL);
 }
 
 static void rc__handle_INVALIDATE_TAG(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
-    int rc = rc_store_invalidate_tag(x->server->store, x->req->tag, x->req->mode, &resp.seq);
-    if (rc == 0) {
-        rc_event e = {.kind = RC_EV_TAG, .mode = x->req->mode, .tag = x->req->tag};
-        rc_sub_publish(x->server, &e);
-    }
+    int rc = rc_svc_invalidate_tag(x->server, x->req->tag, x->req->mode, &resp.seq);
     rc__reply(x, &resp, rc);
 }
 
 static void rc__handle_FLUSH(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
-    rc_lease_waiter *woken = NULL;
-    rc_store_flush(x->server->store, &woken);
-    rc_event e = {.kind = RC_EV_FLUSH};
-    rc_sub_publish(x->server, &e);
+    rc_svc_flush(x->server, x->conn->worker);
     rc__reply(x, &resp, 0);
-    rc_park_deliver(x->conn->worker, woken, NULL);
 }
 
 /* ---- namespaces ----------------------------------------------------------------------------- */
@@ -400,7 +353,7 @@ static void rc__handle_FLUSH(const rc__op_ctx *x)
 static void rc__handle_BUMP(const rc__op_ctx *x)
 {
     rc_msg resp = rc__response(x);
-    int rc = rc_store_bump(x->server->store, x->req->ns, x->req->ns_version, &resp.ns_version);
+    int rc = rc_svc_bump(x->server, x->req->ns, x->req->ns_version, &resp.ns_version);
     rc__reply(x, &resp, rc);
 }
 
@@ -426,7 +379,7 @@ static void rc__handle_NS_INFO(const rc__op_ctx *x)
 static void rc__handle_NS_CONFIG(const rc__op_ctx *x)
 {
     char err[256] = "";
-    int rc = rc_store_ns_configure(x->server->store, x->req->ns, x->req->value, err, sizeof(err));
+    int rc = rc_svc_ns_configure(x->server, x->req->ns, x->req->value, err, sizeof(err));
     if (rc != 0) {
         rc__reply_error(x, rc, err[0] != '\0' ? err : NULL);
         return;

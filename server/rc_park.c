@@ -296,7 +296,7 @@ static void rc__park_attach_fill(rc_parked *p, const rc_park_fill *fill, rc_park
     p->fill_ns_version = fill->ns_version;
     p->fill_entry_version = fill->entry_version;
     p->fill_client_flags = fill->client_flags;
-    p->fill_ttl_ms = fill->ttl_ms != 0 ? fill->ttl_ms : RC_TTL_NONE;
+    p->fill_ttl_ms = fill->ttl_ms;
 }
 
 /* Hand p to its owner's queue; a stopped owner's requests go to the server's lost list. */

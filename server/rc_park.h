@@ -71,7 +71,7 @@ typedef struct rc_park_fill {
     uint64_t ns_version;    /* from the write result */
     uint64_t entry_version; /* from the write result */
     uint32_t client_flags;  /* from the request */
-    uint32_t ttl_ms;        /* from the request; 0 (namespace default) is answered as RC_TTL_NONE */
+    uint32_t ttl_ms;        /* TTL the store applied (default, jitter): RC_TTL_NONE = no expiry */
 } rc_park_fill;
 
 /* (typedef rc_parked is in rc_server.h, which the worker's heap needs.) */

@@ -17,6 +17,19 @@
  * leaves one worker with noticeably more connections at the connection
  * counts a cache sees, and its clients with a worse tail latency.
  *
+ * Accept failures: when accept(2) fails for lack of a resource (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM) the pending connection stays queued and the
+ * level-triggered poll would fire again at once, spinning the main thread
+ * and its log.  Instead the poll is stopped and accept_timer resumes it
+ * after a back-off that starts at RC__ACCEPT_BACKOFF_MIN_MS and doubles to
+ * RC__ACCEPT_BACKOFF_MAX_MS while accepting keeps failing (as memcached's
+ * accept_new_conns and Redis's listener do).  The failure is logged at most
+ * once per RC__ACCEPT_LOG_MS with the number of failures since the last
+ * line, and once more when accepting succeeds again after a logged failure;
+ * STATS counts them
+ * (accept_failures).  Other accept errors concern one connection only and
+ * are counted and logged the same way, without pausing.
+ *
  * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
  * (the accept poll among them) and posts each worker its stop task.  A
  * stopping worker closes its wakeup handle, runs the tasks already queued (answers to
@@ -49,6 +62,7 @@
 #include "rc_conn.h"
 #include "rc_log.h"
 #include "rc_park.h"
+#include "rc_service.h"
 #include "rc_sub.h"
 
 /* Size of each worker's shared read buffer. */
@@ -153,6 +167,83 @@ static void rc__run_accept(rc_worker *w, rc_task *task)
 
 /* Most connections accepted per poll callback, so one burst cannot starve signals and timers. */
 #define RC__ACCEPT_BURST 64
+/* Accept back-off after a resource error: first pause, and the cap it doubles up to. */
+#define RC__ACCEPT_BACKOFF_MIN_MS 10u
+#define RC__ACCEPT_BACKOFF_MAX_MS 1000u
+/* At most one accept-failure log line per this many ms. */
+#define RC__ACCEPT_LOG_MS 1000u
+
+/* Count one failed accept and log it unless a line was written less than RC__ACCEPT_LOG_MS ago. */
+static void rc__accept_failed(rc_server *srv, int err, uint64_t pause_ms)
+{
+    uint64_t now = uv_now(&srv->loop);
+    uint64_t total = atomic_load_explicit(&srv->accept_failures, memory_order_relaxed);
+    atomic_store_explicit(&srv->accept_failures, total + 1, memory_order_relaxed);
+    srv->accept_unlogged++;
+    srv->accept_episode++;
+    if (srv->accept_logged && now - srv->accept_logged_ms < RC__ACCEPT_LOG_MS)
+        return;
+    if (pause_ms > 0)
+        rc_log_warn("accept failed %llu times since the last report (%s); pausing accepts for "
+                    "%llu ms (raise the open-file limit or lower max-connections)",
+                    (unsigned long long)srv->accept_unlogged, strerror(err),
+                    (unsigned long long)pause_ms);
+    else
+        rc_log_warn("accept failed %llu times since the last report (%s)",
+                    (unsigned long long)srv->accept_unlogged, strerror(err));
+    srv->accept_unlogged = 0;
+    srv->accept_logged = true;
+    srv->accept_logged_ms = now;
+    srv->accept_episode_logged = true;
+}
+
+static void rc__on_acceptable(uv_poll_t *handle, int status, int events);
+
+/* The back-off ended (main thread): poll the listening socket again. */
+static void rc__on_accept_timer(uv_timer_t *timer)
+{
+    rc_server *srv = timer->data;
+    if (srv->stopping)
+        return;
+    int rc = uv_poll_start(&srv->accept_poll, UV_READABLE, rc__on_acceptable);
+    if (rc != 0)
+        rc_log_error("cannot resume accepting connections: %s", uv_strerror(rc));
+}
+
+/* A resource error: stop polling the listener and resume after a doubling back-off. */
+static void rc__accept_backoff(rc_server *srv, int err)
+{
+    uint64_t pause =
+        srv->accept_backoff_ms == 0 ? RC__ACCEPT_BACKOFF_MIN_MS : srv->accept_backoff_ms * 2u;
+    if (pause > RC__ACCEPT_BACKOFF_MAX_MS)
+        pause = RC__ACCEPT_BACKOFF_MAX_MS;
+    srv->accept_backoff_ms = pause;
+    rc__accept_failed(srv, err, pause);
+    uv_poll_stop(&srv->accept_poll);
+    int rc = uv_timer_start(&srv->accept_timer, rc__on_accept_timer, pause, 0);
+    if (rc != 0) /* cannot happen for an initialised timer; keep accepting rather than stop */
+        rc__on_accept_timer(&srv->accept_timer);
+}
+
+/*
+ * An accept succeeded: end any back-off.  The end is logged only when the
+ * failures were (a failure line was written since the last recovery), so
+ * descriptors freed one at a time cannot make it log more than the rate
+ * limit allows failure lines.
+ */
+static void rc__accept_recovered(rc_server *srv)
+{
+    if (srv->accept_episode == 0)
+        return;
+    if (srv->accept_episode_logged) {
+        rc_log_info("accepting connections again after %llu failed accepts",
+                    (unsigned long long)srv->accept_episode);
+        srv->accept_unlogged = 0; /* reported just now */
+    }
+    srv->accept_backoff_ms = 0;
+    srv->accept_episode = 0;
+    srv->accept_episode_logged = false;
+}
 
 /* The listening socket is readable (main thread): accept and deal out round-robin. */
 static void rc__on_acceptable(uv_poll_t *handle, int status, int events)
@@ -166,12 +257,19 @@ static void rc__on_acceptable(uv_poll_t *handle, int status, int events)
     for (int i = 0; i < RC__ACCEPT_BURST; i++) {
         int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
+            int err = errno;
+            if (err == EINTR || err == ECONNABORTED)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                rc_log_warn("accept failed: %s", strerror(errno));
-            return;
+            if (err == EAGAIN || err == EWOULDBLOCK)
+                return;
+            if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                rc__accept_backoff(srv, err);
+                return;
+            }
+            rc__accept_failed(srv, err, 0); /* one connection's problem (EPERM, EPROTO, ...) */
+            continue;
         }
+        rc__accept_recovered(srv);
         rc_worker *w = &srv->workers[srv->next_worker++ % srv->nworkers];
         rc__accept_task *a = rc_xmalloc(sizeof(*a));
         a->task.run = rc__run_accept;
@@ -222,7 +320,8 @@ static void rc__worker_stop(rc_worker *w, rc_task *task)
     rc_task *pending = rc__take_tasks(w, false);
     uv_close((uv_handle_t *)&w->wakeup, NULL);
     rc__run_tasks(w, pending);
-    rc_sub_worker_stop(w); /* subscribers get their events and CLOSING before draining */
+    rc_sub_worker_stop(w);  /* subscribers get their events and CLOSING before draining */
+    rc_conn_worker_stop(w); /* the drain deadline bounds the rest */
     for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
         next = c->next;
         rc_conn_shutdown(c);
@@ -267,7 +366,8 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
     w->read_buf_size = RC__READ_BUF_SIZE;
     w->read_buf = rc_xmalloc(w->read_buf_size);
     w->wakeup.data = w->drain_timer.data = w;
-    if ((rc = rc_park_worker_init(w)) != 0 || (rc = rc_sub_worker_init(w)) != 0) {
+    if ((rc = rc_park_worker_init(w)) != 0 || (rc = rc_sub_worker_init(w)) != 0 ||
+        (rc = rc_conn_worker_init(w)) != 0) {
         rc_log_error("worker %u: cannot create its timers: %s", w->index, uv_strerror(rc));
         return rc;
     }
@@ -384,9 +484,8 @@ static void rc__on_signal(uv_signal_t *handle, int signum)
 static void rc__on_sweep(uv_timer_t *timer)
 {
     rc_server *srv = timer->data;
-    rc_lease_waiter *woken = NULL;
-    size_t freed = rc_store_sweep(srv->store, uv_now(&srv->loop), RC__SWEEP_BUDGET, &woken);
-    rc_park_deliver(NULL, woken, NULL); /* the main thread owns no connection: all queued */
+    /* The main thread owns no connection: every promoted reader is queued to its worker. */
+    size_t freed = rc_svc_sweep(srv, NULL, uv_now(&srv->loop), RC__SWEEP_BUDGET);
     if (freed > 0)
         rc_log_debug("sweep reclaimed %zu entries", freed);
 }
@@ -394,6 +493,7 @@ static void rc__on_sweep(uv_timer_t *timer)
 static int rc__main_handles_init(rc_server *srv)
 {
     srv->sigint.data = srv->sigterm.data = srv->sweep_timer.data = srv->accept_poll.data = srv;
+    srv->accept_timer.data = srv;
     int rc = uv_signal_init(&srv->loop, &srv->sigint);
     if (rc == 0)
         rc = uv_signal_start(&srv->sigint, rc__on_signal, SIGINT);
@@ -405,6 +505,8 @@ static int rc__main_handles_init(rc_server *srv)
         rc = uv_timer_init(&srv->loop, &srv->sweep_timer);
     if (rc == 0)
         rc = uv_timer_start(&srv->sweep_timer, rc__on_sweep, RC__SWEEP_MS, RC__SWEEP_MS);
+    if (rc == 0)
+        rc = uv_timer_init(&srv->loop, &srv->accept_timer);
     if (rc == 0)
         rc = uv_poll_init(&srv->loop, &srv->accept_poll, srv->listen_fd);
     if (rc == 0)
@@ -448,7 +550,7 @@ static int rc__store_init(rc_server *srv)
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
         .max_key = (uint16_t)cfg->max_key,
         .max_waiters = (uint32_t)cfg->max_waiters,
-        .on_version = rc_sub_on_version, /* namespace versions moving become BUMP events */
+        .on_version = rc_svc_on_version, /* namespace versions moving become BUMP events */
         .hook_ctx = srv,
     };
     uint64_t random[3];
@@ -459,7 +561,8 @@ static int rc__store_init(rc_server *srv)
     }
     srv->instance_id = random[0];
     /* Before the store: its on_version hook may publish while namespaces are configured. */
-    srv->events = rc_events_create((uint32_t)cfg->event_ring, srv->instance_id);
+    srv->events = rc_events_create((uint32_t)cfg->event_ring, (size_t)cfg->event_ring_bytes,
+                                   srv->instance_id);
     sc.hash_seed[0] = random[1];
     sc.hash_seed[1] = random[2];
     rc = rc_store_create(&sc, &srv->store);
@@ -472,8 +575,8 @@ static int rc__store_init(rc_server *srv)
     for (size_t i = 0; i < cfg->nnamespaces; i++) {
         const rc_config_ns *ns = &cfg->namespaces[i];
         char err[256] = "";
-        rc = rc_store_ns_configure(srv->store, rc_slice_str(ns->name), rc_slice_str(ns->settings),
-                                   err, sizeof(err));
+        rc = rc_svc_ns_configure(srv, rc_slice_str(ns->name), rc_slice_str(ns->settings), err,
+                                 sizeof(err));
         if (rc != 0) {
             rc_log_error("config line %u: namespace %s: %s", ns->line, ns->name,
                          err[0] != '\0' ? err : rc_strerror(rc));
@@ -670,7 +773,23 @@ static void rc__text_events(rc__text *t, rc_server *srv)
               (unsigned long long)srv->cfg->max_subscriber_output);
     rc__textf(t, "events_published %llu\n", (unsigned long long)tot.published);
     rc__textf(t, "event_ring_oldest %llu\n", (unsigned long long)tot.oldest_seq);
+    rc__textf(t, "event_ring_events %llu\n", (unsigned long long)tot.events);
     rc__textf(t, "event_ring_bytes %llu\n", (unsigned long long)tot.bytes);
+    rc__textf(t, "event_ring_max_bytes %llu\n", (unsigned long long)tot.max_bytes);
+    rc__textf(t, "event_ring_memory %llu\n", (unsigned long long)tot.memory);
+}
+
+/* Output buffers and accepting: the limits, the node-wide gauge and the accept failures. */
+static void rc__text_output(rc__text *t, rc_server *srv)
+{
+    rc__textf(t, "max_output %llu\n", (unsigned long long)srv->cfg->max_output);
+    rc__textf(t, "max_output_total %llu\n", (unsigned long long)srv->cfg->max_output_total);
+    rc__textf(t, "write_timeout_ms %llu\n", (unsigned long long)srv->cfg->write_timeout_ms);
+    rc__textf(t, "output_bytes %llu\n",
+              (unsigned long long)atomic_load_explicit(&srv->output_bytes, memory_order_relaxed));
+    rc__textf(
+        t, "accept_failures %llu\n",
+        (unsigned long long)atomic_load_explicit(&srv->accept_failures, memory_order_relaxed));
 }
 
 /* The store's own text (appended last) already reports `parked` (rc_store_parked). */
@@ -690,6 +809,7 @@ long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
     rc__textf(&t, "max_waiters_key %llu\n", (unsigned long long)srv->cfg->max_waiters_key);
     rc__textf(&t, "max_wait_ms %llu\n", (unsigned long long)srv->cfg->max_wait_ms);
     rc__text_events(&t, srv);
+    rc__text_output(&t, srv);
 #define RC__STAT_LINE(name, help)                                                                  \
     RC__SUM(srv, name, sum);                                                                       \
     rc__textf(&t, #name " %llu\n", (unsigned long long)sum);

@@ -20,6 +20,12 @@
  * task: rc_worker_wake sets the worker's `sub_pending` flag and wakes it,
  * and the wakeup callback then copies new events to its subscribers.
  *
+ * Limits.  The main thread backs off from accepting while accept(2) fails
+ * for lack of descriptors or memory (rc_server.c).  Output held for
+ * clients is bounded per connection (max-output) and node-wide
+ * (max-output-total, the `output_bytes` gauge below), and each worker's
+ * write_timer closes connections whose output stopped moving (rc_conn.h).
+ *
  * Counters.  Each worker counts into its own rc_worker_stats.  Only the
  * owning worker writes a counter, so an increment is a relaxed load plus a
  * relaxed store (a plain add on x86, no locked instruction); STATS, which
@@ -69,13 +75,21 @@ typedef struct rc_sub rc_sub;       /* rc_sub.h */
     X(bytes_out, "bytes written to clients")                                                       \
     X(protocol_errors, "malformed frames received")                                                \
     X(output_throttled, "times a connection paused reading because its output passed max-output")  \
+    X(output_total_throttled,                                                                      \
+      "times a connection paused reading because the node's output passed max-output-total")       \
+    X(write_timeouts, "connections closed because their output made no progress for "              \
+                      "write-timeout-ms")                                                          \
     X(lease_parked, "LGET requests parked until a lease holder's fill")                            \
     X(lease_wait_timeouts, "parked LGET requests answered WAIT_TIMEOUT")                           \
     X(subscribers, "subscribed connections open now")                                              \
     X(events_sent, "event frames copied to subscribers")                                           \
     X(events_replayed, "events sent to a subscriber that resumed with replay")                     \
     X(resyncs, "RESYNC events sent (replay impossible or instance changed)")                       \
-    X(slow_subscriber_disconnects, "subscribers cut off for falling behind")                       \
+    X(slow_subscriber_disconnects, "subscribers cut off for falling behind (either rule)")         \
+    X(subscriber_stall_disconnects,                                                                \
+      "of which: events waited and their output wrote nothing for a "                              \
+      "heartbeat interval")                                                                        \
+    X(subscriber_ring_disconnects, "of which: an event they still needed left the event ring")     \
     X(heartbeats_sent, "HEARTBEAT events sent")
 
 typedef struct rc_worker_stats {
@@ -119,6 +133,7 @@ struct rc_worker {
     uv_thread_t thread;
     uv_async_t wakeup;      /* signalled by rc_worker_post */
     uv_timer_t drain_timer; /* shutdown deadline for flushing connections */
+    uv_timer_t write_timer; /* write-timeout-ms checks of this worker's connections (rc_conn.h) */
     rc_task stop_task;      /* posted by the main thread on SIGINT/SIGTERM */
 
     /*
@@ -169,6 +184,17 @@ struct rc_server {
     _Atomic uint32_t connections;
 
     /*
+     * Bytes of unsent output held by all connections (queued plus in
+     * flight), for max-output-total.  Each connection adds or subtracts the
+     * change of its own unsent bytes once per batch (rc_conn.h), with
+     * atomic read-modify-write; readers load it relaxed.
+     */
+    _Atomic uint64_t output_bytes;
+
+    /* Failed accept(2) calls since start; written by the main thread only, read by STATS. */
+    _Atomic uint64_t accept_failures;
+
+    /*
      * lost_lock guards `lost`: the delivery tasks of parked requests whose
      * worker had already stopped (rc_park.h), linked through rc_task.next
      * and freed by the main thread after the workers are joined.  Leaf lock.
@@ -180,9 +206,16 @@ struct rc_server {
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     uv_timer_t sweep_timer;
-    uv_poll_t accept_poll; /* readable listen_fd: accept and hand connections out round-robin */
-    int listen_fd;         /* the one listening socket (-1 when none) */
-    unsigned next_worker;  /* the worker that gets the next connection */
+    uv_poll_t accept_poll;   /* readable listen_fd: accept and hand connections out round-robin */
+    uv_timer_t accept_timer; /* resumes accept_poll after a back-off (EMFILE and the like) */
+    uint64_t accept_backoff_ms; /* current back-off, 0 when accepting normally */
+    uint64_t accept_unlogged;   /* failures not yet reported in a log line */
+    uint64_t accept_episode;    /* failures since accepting last succeeded */
+    bool accept_episode_logged; /* a failure line was written since accepting last succeeded */
+    uint64_t accept_logged_ms;  /* main loop time of the last accept-failure log line */
+    bool accept_logged;         /* accept_logged_ms is meaningful */
+    int listen_fd;              /* the one listening socket (-1 when none) */
+    unsigned next_worker;       /* the worker that gets the next connection */
     bool stopping;
     struct sockaddr_storage addr; /* resolved bind address with the real port */
     char host[64];                /* bind address as text, without brackets */

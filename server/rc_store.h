@@ -109,6 +109,8 @@ typedef struct rc_store_write {
 typedef struct rc_store_write_result {
     uint64_t ns_version;    /* version written to */
     uint64_t entry_version; /* stored version after the call (on rejection: the one that won) */
+    uint32_t ttl_ms;        /* stored: the TTL applied (namespace default, jitter), RC_TTL_NONE
+                               for no expiry */
     /*
      * Parked lease readers this call detached (a list through ->next), each
      * with its ->outcome: RELEASED waiters are answered with the value just
@@ -295,7 +297,8 @@ typedef struct rc_store_totals {
     uint64_t bytes_used;
     uint64_t bytes_limit;
     uint64_t evictions;
-    uint64_t reclaimed; /* obsolete entries freed by the hand or sweep */
+    uint64_t reclaimed;        /* obsolete entries freed by the hand or sweep */
+    uint64_t reclaim_scan_max; /* most ring slots one reclaim step examined (bounded) */
     uint32_t nshards;
     uint32_t tags_live;
 } rc_store_totals;

@@ -7,7 +7,7 @@
  * (next_seq - 1), which only this module knows; the ring's newest number
  * may already name an event this subscriber has not been sent.
  *
- * Everything here except rc_sub_publish / rc_sub_on_version runs on the
+ * Everything here except rc_sub_publish runs on the
  * owning worker's thread.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -40,12 +40,6 @@ uint64_t rc_sub_publish(rc_server *srv, const rc_event *e)
             rc_worker_wake(w);
     }
     return seq;
-}
-
-void rc_sub_on_version(void *ctx, rc_slice ns, uint64_t version)
-{
-    rc_event e = {.kind = RC_EV_BUMP, .ns_version = version, .ns = ns};
-    rc_sub_publish(ctx, &e);
 }
 
 /* ---- signals -------------------------------------------------------------------------------- */
@@ -95,11 +89,32 @@ static void rc__cut(rc_conn *c, const char *reason, bool slow)
     }
 }
 
-/* Cut c off for passing max-subscriber-output, saying by how much. */
-static void rc__cut_too_slow(rc_conn *c)
+/* Cut c off by the stalled-output rule (rc_sub.h), saying so with the numbers. */
+static void rc__cut_stalled(rc_conn *c, uint64_t idle_ms)
 {
-    char reason[96];
-    snprintf(reason, sizeof(reason), "subscriber too slow: %zu bytes unsent", rc_conn_unsent(c));
+    char reason[200];
+    snprintf(reason, sizeof(reason),
+             "subscriber too slow: %zu bytes unsent (max-subscriber-output %llu) and none written "
+             "for at least %llu ms while events wait",
+             rc_conn_unsent(c), (unsigned long long)rc__srv(c)->cfg->max_subscriber_output,
+             (unsigned long long)idle_ms);
+    rc_stat_add(&c->worker->stats.subscriber_stall_disconnects, 1);
+    rc__cut(c, reason, true);
+}
+
+/* Cut c off by the ring rule (rc_sub.h): the event it needs next was dropped. */
+static void rc__cut_behind_ring(rc_conn *c)
+{
+    rc_server *srv = rc__srv(c);
+    rc_events_totals tot;
+    rc_events_totals_get(srv->events, &tot);
+    char reason[200];
+    snprintf(reason, sizeof(reason),
+             "subscriber too slow: fell behind the event ring (needs event %llu, oldest held %llu; "
+             "event-ring %llu events, event-ring-bytes %llu)",
+             (unsigned long long)c->sub->next_seq, (unsigned long long)tot.oldest_seq,
+             (unsigned long long)srv->cfg->event_ring, (unsigned long long)tot.max_bytes);
+    rc_stat_add(&c->worker->stats.subscriber_ring_disconnects, 1);
     rc__cut(c, reason, true);
 }
 
@@ -125,17 +140,21 @@ static bool rc__filter(void *ctx, uint8_t kind, rc_slice ns)
 typedef struct rc__copy {
     rc_conn *conn;
     size_t limit;    /* max-subscriber-output */
-    bool refused;    /* the sink refused a frame: the subscriber is too far behind */
+    bool replaying;  /* the copy starts at or before replay_end: frames may be replayed ones */
+    bool refused;    /* the sink refused a frame: the output is full, events wait */
     uint64_t sent;   /* frames appended */
     uint64_t replay; /* of which replayed (seq <= replay_end) */
 } rc__copy;
 
-static uint64_t rc__frame_seq(const uint8_t *frame)
+/* Whether an encoded event frame is one of sub's replayed events (its seq read by the codec). */
+static bool rc__frame_replayed(const rc_sub *sub, const uint8_t *frame, size_t len)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | frame[RC_HEADER_SIZE + (size_t)i];
-    return v;
+    rc_limits lim = rc_limits_wire();
+    rc_msg m;
+    size_t used;
+    if (rc_decode(frame, len, &lim, &m, &used) != 0)
+        return false; /* the ring encoded it: cannot happen */
+    return m.seq <= sub->replay_end;
 }
 
 /* Sink: append one frame unless the unsent output would pass the limit (an empty one takes any). */
@@ -150,15 +169,16 @@ static bool rc__sink(void *ctx, const uint8_t *frame, size_t len)
     memcpy(rc_conn_reserve(cp->conn, len), frame, len);
     rc_conn_commit(cp->conn, len);
     cp->sent++;
-    if (rc__frame_seq(frame) <= cp->conn->sub->replay_end)
+    if (cp->replaying && rc__frame_replayed(cp->conn->sub, frame, len))
         cp->replay++;
     return true;
 }
 
 /*
- * Copy c's pending events into its output (no flush).  Cuts the subscriber
- * off when it falls out of the ring or past the output limit.  Returns
- * whether it is still live.
+ * Copy c's pending events into its output (no flush), as far as its output
+ * limit allows; the rest wait for the socket to drain.  Cuts the
+ * subscriber off when it fell out of the ring.  Returns whether it is
+ * still live.
  */
 static bool rc__fanout_conn(rc_conn *c)
 {
@@ -166,19 +186,18 @@ static bool rc__fanout_conn(rc_conn *c)
     if (sub->cut || c->closing || c->draining)
         return false;
     rc_server *srv = rc__srv(c);
-    rc__copy cp = {.conn = c, .limit = (size_t)srv->cfg->max_subscriber_output};
+    rc__copy cp = {.conn = c,
+                   .limit = (size_t)srv->cfg->max_subscriber_output,
+                   .replaying = sub->next_seq <= sub->replay_end};
     int rc = rc_events_copy(srv->events, &sub->next_seq, rc__filter, sub, rc__sink, &cp);
     rc_worker_stats *st = &c->worker->stats;
     rc_stat_add(&st->events_sent, cp.sent);
     rc_stat_add(&st->events_replayed, cp.replay);
     if (rc == RC_ESLOW_CONSUMER) {
-        rc__cut(c, "fell behind the event ring", true);
+        rc__cut_behind_ring(c);
         return false;
     }
-    if (cp.refused) {
-        rc__cut_too_slow(c);
-        return false;
-    }
+    sub->blocked = cp.refused;
     return true;
 }
 
@@ -290,8 +309,30 @@ void rc_sub_conn_closed(rc_conn *c)
 
 /* ---- heartbeats and shutdown ---------------------------------------------------------------- */
 
+/*
+ * The stalled-output rule, at a heartbeat tick: cut c off when it was
+ * blocked at the previous tick and still is, with not one byte written in
+ * between.  Returns whether c is still live.
+ */
+static bool rc__check_stall(rc_conn *c, uint64_t period_ms)
+{
+    rc_sub *sub = c->sub;
+    if (!sub->blocked) {
+        sub->stall_armed = false;
+        return true;
+    }
+    uint64_t written = rc_conn_written(c);
+    if (sub->stall_armed && written == sub->stall_written) {
+        rc__cut_stalled(c, period_ms);
+        return false;
+    }
+    sub->stall_armed = true;
+    sub->stall_written = written;
+    return true;
+}
+
 /* One heartbeat tick for c: pending events first, so the heartbeat's seq was really sent. */
-static void rc__heartbeat_conn(rc_conn *c, uint64_t now)
+static void rc__heartbeat_conn(rc_conn *c, uint64_t now, uint64_t period_ms)
 {
     rc_sub *sub = c->sub;
     if (sub->cut) {
@@ -299,13 +340,12 @@ static void rc__heartbeat_conn(rc_conn *c, uint64_t now)
             rc_conn_close(c); /* it never read its CLOSING frame */
         return;
     }
-    if (!rc__fanout_conn(c))
+    if (!rc__fanout_conn(c) || !rc__check_stall(c, period_ms))
         return;
-    /* Heartbeats obey the limit too, or a silent peer that never reads would grow forever. */
-    if (rc_conn_unsent(c) + RC__SIGNAL_CAP > (size_t)rc__srv(c)->cfg->max_subscriber_output) {
-        rc__cut_too_slow(c);
+    /* A full output gets no heartbeat: events are queued for it, and it must not grow. */
+    if (sub->blocked ||
+        rc_conn_unsent(c) + RC__SIGNAL_CAP > (size_t)rc__srv(c)->cfg->max_subscriber_output)
         return;
-    }
     rc__send_signal(c, RC_EV_HEARTBEAT, "");
     rc_stat_add(&c->worker->stats.heartbeats_sent, 1);
 }
@@ -314,10 +354,11 @@ static void rc__on_heartbeat(uv_timer_t *timer)
 {
     rc_worker *w = timer->data;
     uint64_t now = uv_now(&w->loop);
+    uint64_t period = w->server->cfg->heartbeat_ms;
     for (rc_sub *sub = w->subs, *next; sub != NULL; sub = next) {
         next = sub->next;
         rc_conn *c = sub->conn;
-        rc__heartbeat_conn(c, now);
+        rc__heartbeat_conn(c, now, period);
         rc_conn_flush(c);
     }
 }

@@ -18,21 +18,37 @@
  * namespace filter and is answered exactly like a first one (it resumes
  * from the seq / instance it names: replay or RESYNC).
  *
- * Bounded memory.  The copy sink refuses a frame once the connection's
- * unsent output (queued plus in flight) would pass max-subscriber-output;
- * a refusal, or falling out of the ring, cuts the subscriber off: one
- * CLOSING event with the reason is appended (a few dozen bytes over the
- * limit), the connection stops reading and closes once that output is
- * flushed, or after RC_SUB_CUT_DRAIN_MS if the peer never reads it.  A
- * frame is always accepted into an empty output, so one event larger than
- * the limit (a 64 KiB key) cannot wedge a subscriber.
+ * Pacing and cut-off rules.  Events are copied into a subscriber's output
+ * only while its unsent output (queued plus in flight) stays within
+ * max-subscriber-output; the rest wait in the ring and are copied as the
+ * socket drains (each completed write tops the output up again once it is
+ * under half the limit).  So a subscriber replaying a backlog far larger
+ * than the limit receives it in limit-sized chunks at the pace it reads,
+ * and a subscriber's events never hold more than about the limit.  A frame
+ * is always accepted into an empty output, so one event larger than the
+ * limit (a 64 KiB key) cannot wedge a subscriber.  A subscriber is cut off
+ * by exactly one of two rules, each named in its CLOSING text:
+ *
+ *   - stalled output: events are waiting because its output is full (at
+ *     max-subscriber-output) and not one byte of it was written for a
+ *     whole heartbeat interval (checked at two consecutive heartbeat ticks);
+ *     counted in subscriber_stall_disconnects;
+ *   - fell behind the event ring: the next event it needs was dropped from
+ *     the ring (by event-ring or event-ring-bytes) before it could be
+ *     copied; counted in subscriber_ring_disconnects.
+ *
+ * Both are counted in slow_subscriber_disconnects too.  Cutting off appends
+ * one CLOSING event with the reason (a few dozen bytes over the limit); the
+ * connection stops reading and closes once that output is flushed, or
+ * after RC_SUB_CUT_DRAIN_MS if the peer never reads it.  A subscriber whose
+ * output is full gets no heartbeat (events are queued for it anyway).
  *
  * Sequence numbers in signals.  HEARTBEAT, RESYNC and CLOSING carry the
  * subscriber's own position (the last event it was sent or skipped by its
  * filter), not the ring's newest: an event published between a copy and a
  * heartbeat must not be claimed before it was sent.
  *
- * Threads.  Everything except rc_sub_publish and rc_sub_on_version runs on
+ * Threads.  Everything except rc_sub_publish runs on
  * the subscriber connection's worker thread and locks nothing of its own.
  */
 #ifndef RECACHE_RC_SUB_H
@@ -57,8 +73,11 @@ struct rc_sub {
     uint8_t *names;      /* owned copy of the namespace list (u8 len + bytes each), NULL = all */
     uint32_t names_len;
     uint8_t nnames;
-    bool cut;           /* CLOSING sent: no more events or heartbeats */
-    uint64_t cut_at_ms; /* worker loop time of the cut, for RC_SUB_CUT_DRAIN_MS */
+    bool cut;               /* CLOSING sent: no more events or heartbeats */
+    uint64_t cut_at_ms;     /* worker loop time of the cut, for RC_SUB_CUT_DRAIN_MS */
+    bool blocked;           /* the last copy stopped because the output was full: events wait */
+    bool stall_armed;       /* the previous heartbeat tick saw it blocked, at stall_written */
+    uint64_t stall_written; /* rc_conn_written at that tick */
 };
 
 /*
@@ -67,9 +86,6 @@ struct rc_sub {
  * event's sequence number.
  */
 uint64_t rc_sub_publish(rc_server *srv, const rc_event *e);
-
-/* rc_sub_on_version - the store's on_version hook (ctx = the server): publishes a BUMP event. */
-void rc_sub_on_version(void *ctx, rc_slice ns, uint64_t version);
 
 /*
  * rc_sub_subscribe - handle SUBSCRIBE on c: attach or update c's rc_sub,
@@ -83,8 +99,8 @@ void rc_sub_worker_fanout(rc_worker *w);
 
 /*
  * rc_sub_conn_writable - a write on subscriber connection c completed:
- * copy more events if its unsent output is below half the limit.  Worker
- * thread; does not flush (the caller does).
+ * copy more events (replay or live) if its unsent output is below half
+ * the limit.  Worker thread; does not flush (the caller does).
  */
 void rc_sub_conn_writable(rc_conn *c);
 

@@ -217,9 +217,26 @@ static size_t rc__release_locked(rc_tags *t, uint32_t id)
     return charge;
 }
 
-int rc_tags_acquire(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs)
+/* rc__invalidated_since_locked - whether name was invalidated after sequence seq (see header). */
+static bool rc__invalidated_since_locked(const rc_tags *t, rc_slice name, uint64_t seq)
+{
+    uint64_t hash = rc_hash_bytes(&t->seed, name.ptr, name.len);
+    uint32_t id = rc__find_locked(t, hash, name.ptr, name.len);
+    uint64_t last =
+        id == RC__NO_ID ? t->forgotten_seq[hash % RC__FORGOTTEN] : rc__record(t, id)->last_seq;
+    return last > seq;
+}
+
+int rc_tags_acquire_since(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs,
+                          uint64_t since)
 {
     pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; since != RC_TAGS_ANY_SEQ && i < n; i++) {
+        if (rc__invalidated_since_locked(t, names[i], since)) {
+            pthread_mutex_unlock(&t->lock);
+            return RC_ELEASE_REJECTED;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t hash = rc_hash_bytes(&t->seed, names[i].ptr, names[i].len);
         uint32_t id = rc__find_locked(t, hash, names[i].ptr, names[i].len);
@@ -238,6 +255,11 @@ int rc_tags_acquire(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *ref
     }
     pthread_mutex_unlock(&t->lock);
     return 0;
+}
+
+int rc_tags_acquire(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs)
+{
+    return rc_tags_acquire_since(t, names, n, refs, RC_TAGS_ANY_SEQ);
 }
 
 size_t rc_tags_release(rc_tags *t, const rc_tag_ref *refs, size_t n)
@@ -297,13 +319,8 @@ bool rc_tags_invalidated_since(rc_tags *t, const rc_slice *names, size_t n, uint
 {
     bool invalidated = false;
     pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; i < n && !invalidated; i++) {
-        uint64_t hash = rc_hash_bytes(&t->seed, names[i].ptr, names[i].len);
-        uint32_t id = rc__find_locked(t, hash, names[i].ptr, names[i].len);
-        uint64_t last =
-            id == RC__NO_ID ? t->forgotten_seq[hash % RC__FORGOTTEN] : rc__record(t, id)->last_seq;
-        invalidated = last > seq;
-    }
+    for (size_t i = 0; i < n && !invalidated; i++)
+        invalidated = rc__invalidated_since_locked(t, names[i], seq);
     pthread_mutex_unlock(&t->lock);
     return invalidated;
 }

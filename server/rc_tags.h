@@ -81,6 +81,23 @@ size_t rc_tags_charge(size_t name_len);
  */
 int rc_tags_acquire(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs);
 
+/* `since` value for rc_tags_acquire_since: no invalidation check. */
+#define RC_TAGS_ANY_SEQ UINT64_MAX
+
+/*
+ * rc_tags_acquire_since - rc_tags_acquire for a lease fill: under one hold
+ * of the table lock, first refuse (RC_ELEASE_REJECTED, nothing taken) if any
+ * of the names was invalidated after sequence `since` (judged as
+ * rc_tags_invalidated_since does), then take the references and snapshot
+ * the epochs.  Because invalidations take the same lock, every invalidation
+ * either happened before the check (the fill is refused) or after the
+ * snapshot (the stored entry is judged invalidated): none can fall in
+ * between, which is what keeps a fill computed before a hard invalidation
+ * from being served fresh after it.
+ */
+int rc_tags_acquire_since(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs,
+                          uint64_t since);
+
 /*
  * rc_tags_release - drop one reference per ref; records reaching zero are
  * freed.  Returns the sum of rc_tags_charge() over the refs, i.e. exactly

@@ -30,16 +30,20 @@ static void test_replayed_event_line(void)
     uint64_t seq = 0, instance = 0;
     RC_CHECK_RC(rc_node_seq(cli, &seq, &instance), 0);
     RC_CHECK_RC(rc_set(cli, "recs", "user:1", 6, "v", 1, NULL, NULL), 0);
+    RC_CHECK_RC(rc_delete(cli, "recs", "user:1", 6, 0), 0);
     char from[32], inst[32];
     snprintf(from, sizeof from, "%" PRIu64, seq);
     snprintf(inst, sizeof inst, "%" PRIu64, instance);
     const char *const args[] = {"subscribe", "--from",  from, "--instance",
-                                inst,        "--count", "1",  NULL};
+                                inst,        "--count", "2",  NULL};
     rc_cli_result r;
     RC_CHECK_EQ_INT(rc_harness_cli(&srv, args, &r), 0);
-    char want[128];
-    snprintf(want, sizeof want, "seq=%" PRIu64 " kind=key ns=recs version=1 key=user:1 mode=hard\n",
-             seq + 1);
+    /* A write and a delete are told apart by their cause. */
+    char want[256];
+    snprintf(want, sizeof want,
+             "seq=%" PRIu64 " kind=key ns=recs version=1 key=user:1 mode=hard cause=set\n"
+             "seq=%" PRIu64 " kind=key ns=recs version=1 key=user:1 mode=hard cause=delete\n",
+             seq + 1, seq + 2);
     RC_CHECK_MEM(r.out, r.out_len, want, strlen(want));
     RC_CHECK(strstr(r.err, "subscribed seq=") != NULL);
     rc_cli_result_free(&r);
@@ -96,7 +100,7 @@ static void test_live_event_line(void)
     RC_CHECK_RC(rc_set(cli, "recs", "live", 4, "v", 1, NULL, NULL), 0);
     RC_CHECK(pthread_join(t, NULL) == 0);
     RC_CHECK_EQ_INT(r.status, 0);
-    RC_CHECK(strstr(r.out, "kind=key ns=recs version=1 key=live mode=hard\n") != NULL);
+    RC_CHECK(strstr(r.out, "kind=key ns=recs version=1 key=live mode=hard cause=set\n") != NULL);
     RC_CHECK(strchr(r.out, '\n') == r.out + r.out_len - 1);
     rc_cli_result_free(&r);
 }

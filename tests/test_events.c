@@ -1,10 +1,13 @@
 /*
  * test_events.c - unit tests of the node event log: sequence numbers,
  * encoded frames that decode back to the published event, filtering,
- * resume/replay decisions, overwrite detection, and concurrent publishing.
+ * resume/replay decisions, overwrite detection, the byte bound (oldest
+ * events dropped, bytes held never over it, arena wrap-around), and
+ * concurrent publishing.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdio.h>
 
 #include "rc_events.h"
 #include "rc_test.h"
@@ -57,7 +60,7 @@ static uint64_t publish_key(rc_events *ev, const char *ns, const char *key)
 
 static void test_publish_and_copy(void)
 {
-    rc_events *ev = rc_events_create(8, INSTANCE);
+    rc_events *ev = rc_events_create(8, RC_EVENTS_MIN_BYTES, INSTANCE);
     RC_CHECK_EQ_U64(rc_events_last_seq(ev), 0);
     RC_CHECK_EQ_U64(publish_key(ev, "recs", "u1"), 1);
     rc_event tag = {.kind = RC_EV_TAG, .mode = RC_INVAL_SOFT, .tag = rc_slice_str("product:1")};
@@ -97,7 +100,7 @@ static void test_publish_and_copy(void)
 
 static void test_resume_and_overwrite(void)
 {
-    rc_events *ev = rc_events_create(4, INSTANCE);
+    rc_events *ev = rc_events_create(4, RC_EVENTS_MIN_BYTES, INSTANCE);
     uint64_t next;
     /* New subscriber: from the next event. */
     RC_CHECK(rc_events_resume(ev, 0, 0, &next));
@@ -128,7 +131,7 @@ static void test_resume_and_overwrite(void)
 
 static void test_signal_frames(void)
 {
-    rc_events *ev = rc_events_create(4, INSTANCE);
+    rc_events *ev = rc_events_create(4, RC_EVENTS_MIN_BYTES, INSTANCE);
     publish_key(ev, "recs", "k");
     uint8_t buf[256];
     long n = rc_events_encode_signal(ev, RC_EV_CLOSING, "too slow", buf, sizeof(buf));
@@ -144,6 +147,71 @@ static void test_signal_frames(void)
     rc_events_destroy(ev);
 }
 
+/* Publish a KEY event whose key is `len` bytes of 'k' plus the index, so each one is distinct. */
+static uint64_t publish_long_key(rc_events *ev, size_t len, int i)
+{
+    static char key[60000];
+    memset(key, 'k', len);
+    snprintf(key, 16, "%d-", i);
+    key[strlen(key)] = 'k';
+    rc_event e = {.kind = RC_EV_KEY, .mode = RC_INVAL_HARD, .ns_version = 1};
+    e.ns = rc_slice_str("bytes");
+    e.key = (rc_slice){(const uint8_t *)key, (uint32_t)len};
+    return rc_events_publish(ev, &e);
+}
+
+/* Sink counting frames and checking each decodes with increasing seq. */
+typedef struct counted {
+    uint64_t n, last_seq;
+} counted;
+
+static bool count_frames(void *ctx, const uint8_t *frame, size_t len)
+{
+    counted *c = ctx;
+    rc_msg m;
+    size_t used;
+    rc_limits lim = rc_limits_wire();
+    RC_CHECK_RC(rc_decode(frame, len, &lim, &m, &used), 0);
+    RC_CHECK_EQ_U64(used, len);
+    RC_CHECK(m.seq > c->last_seq);
+    c->last_seq = m.seq;
+    c->n++;
+    return true;
+}
+
+/* The byte bound drops the oldest events long before the count bound would. */
+static void test_byte_bound(void)
+{
+    rc_events *ev = rc_events_create(100000, RC_EVENTS_MIN_BYTES, INSTANCE);
+    rc_events_totals tot;
+    uint64_t max_held = 0;
+    for (int i = 1; i <= 3000; i++) {
+        /* Sizes vary so frames straddle the arena's end at different offsets. */
+        RC_CHECK_EQ_U64(publish_long_key(ev, 1000 + (size_t)(i * 37) % 50000, i), (uint64_t)i);
+        rc_events_totals_get(ev, &tot);
+        RC_CHECK(tot.bytes <= RC_EVENTS_MIN_BYTES);
+        RC_CHECK_EQ_U64(tot.events, tot.published - tot.oldest_seq + 1);
+        if (tot.bytes > max_held)
+            max_held = tot.bytes;
+    }
+    RC_CHECK(max_held > RC_EVENTS_MIN_BYTES / 2); /* the arena is really used, not just wiped */
+    rc_events_totals_get(ev, &tot);
+    RC_CHECK(tot.oldest_seq > 2000);
+    RC_CHECK_EQ_U64(tot.max_bytes, RC_EVENTS_MIN_BYTES);
+    /* Everything still held copies out intact; what was dropped reports the slow consumer. */
+    counted c = {0};
+    uint64_t next = tot.oldest_seq;
+    RC_CHECK_RC(rc_events_copy(ev, &next, accept_all, NULL, count_frames, &c), 0);
+    RC_CHECK_EQ_U64(c.n, tot.events);
+    RC_CHECK_EQ_U64(c.last_seq, 3000);
+    uint64_t resume;
+    RC_CHECK(!rc_events_resume(ev, INSTANCE, tot.oldest_seq - 2, &resume));
+    RC_CHECK(rc_events_resume(ev, INSTANCE, tot.oldest_seq - 1, &resume));
+    next = tot.oldest_seq - 1;
+    RC_CHECK_RC(rc_events_copy(ev, &next, accept_all, NULL, count_frames, &c), RC_ESLOW_CONSUMER);
+    rc_events_destroy(ev);
+}
+
 static void *publisher(void *arg)
 {
     for (int i = 0; i < 5000; i++)
@@ -153,7 +221,7 @@ static void *publisher(void *arg)
 
 static void test_concurrent_publish(void)
 {
-    rc_events *ev = rc_events_create(1024, INSTANCE);
+    rc_events *ev = rc_events_create(1024, RC_EVENTS_MIN_BYTES, INSTANCE);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         RC_CHECK_EQ_INT(pthread_create(&t[i], NULL, publisher, ev), 0);
@@ -174,6 +242,7 @@ int main(void)
     RC_TEST_RUN(test_publish_and_copy);
     RC_TEST_RUN(test_resume_and_overwrite);
     RC_TEST_RUN(test_signal_frames);
+    RC_TEST_RUN(test_byte_bound);
     RC_TEST_RUN(test_concurrent_publish);
     return 0;
 }

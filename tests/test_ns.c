@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rc_ns.h"
 #include "rc_test.h"
 #include "recache/rc_errors.h"
 #include "test_store_util.h"
@@ -78,12 +79,19 @@ static void test_min_version_adoption(void)
     rc_store *st = ts_store(1 << 20, 4, 1024);
     ts_buf buf;
     rc_store_read rd;
-    /* A read with min_version creates the unknown namespace at that version. */
+    /* A read never creates a namespace: an unknown one is a miss reported at
+     * the minimum asked for, and leaves nothing behind (read-only clients
+     * cannot fill the namespace table). */
     rc_store_key k = ts_key("late", "u1", 0);
     k.min_version = 5;
     RC_CHECK_RC(rc_store_get(st, &k, NOW0, ts_sink, &buf, &rd), RC_EMISS);
     RC_CHECK_EQ_U64(rd.ns_version, 5);
-    RC_CHECK_EQ_U64(ts_ns_stat(st, "late", "version"), 5);
+    char text[256];
+    uint64_t version;
+    RC_CHECK_RC(rc_store_ns_info(st, rc_slice_str("late"), text, sizeof(text), &version), RC_EMISS);
+    /* Versions above RC_NS_VERSION_MAX are refused, in reads and bumps. */
+    k.min_version = RC_NS_VERSION_MAX + 1u;
+    RC_CHECK_RC(rc_store_get(st, &k, NOW0, ts_sink, &buf, &rd), RC_EBAD_ARGUMENT);
 
     /* A node behind adopts the version before answering: old entries are not served. */
     RC_CHECK_RC(ts_set(st, "recs", "u1", "model-1", NOW0), 0);
@@ -183,6 +191,44 @@ static void test_namespace_limit(void)
     rc_store_read rd;
     RC_CHECK_RC(ts_get(st, "d", "k", 0, NOW0, &buf, &rd), RC_EMISS);
     RC_CHECK(ts_has(st, "c", "k", 0, NOW0, "v"));
+
+    /* Empty, unconfigured namespaces at version 1 are reclaimed when the
+     * table is full: after a flush, "d" fits.  One that was bumped or
+     * configured keeps its slot (its state must not be forgotten). */
+    RC_CHECK_RC(rc_store_bump(st, rc_slice_str("a"), 0, &v), 0);
+    char err[128];
+    RC_CHECK_RC(
+        rc_store_ns_configure(st, rc_slice_str("b"), rc_slice_str("stale=10"), err, sizeof(err)),
+        0);
+    rc_store_flush(st, NULL);
+    RC_CHECK_RC(ts_set(st, "d", "k", "v", NOW0), 0);
+    RC_CHECK_RC(ts_set(st, "e", "k", "v", NOW0), RC_ETOO_MANY_NAMESPACES);
+    RC_CHECK_EQ_U64(ts_ns_stat(st, "a", "version"), 2);
+    RC_CHECK_EQ_U64(ts_ns_stat(st, "b", "stale"), 10);
+    RC_CHECK(ts_has(st, "d", "k", 0, NOW0, "v"));
+    char text[4096];
+    uint64_t version;
+    RC_CHECK_RC(rc_store_ns_info(st, rc_slice_str("c"), text, sizeof(text), &version), RC_EMISS);
+    RC_CHECK(rc_store_stats_text(st, text, sizeof(text)) > 0);
+    RC_CHECK(strstr(text, "namespaces 3\n") != NULL);
+    RC_CHECK(strstr(text, "namespaces_reclaimed 1\n") != NULL);
+    rc_store_destroy(st);
+}
+
+static void test_version_saturation(void)
+{
+    rc_store *st = ts_store(1 << 20, 1, 1024);
+    uint64_t v;
+    /* Higher than the maximum is refused; the maximum itself is allowed and
+     * then the namespace saturates instead of wrapping to 0. */
+    RC_CHECK_RC(rc_store_bump(st, rc_slice_str("n"), UINT64_MAX, &v), RC_EBAD_ARGUMENT);
+    RC_CHECK_RC(rc_store_bump(st, rc_slice_str("n"), RC_NS_VERSION_MAX, &v), 0);
+    RC_CHECK_EQ_U64(v, RC_NS_VERSION_MAX);
+    RC_CHECK_RC(rc_store_bump(st, rc_slice_str("n"), 0, &v), RC_EBAD_ARGUMENT);
+    RC_CHECK_EQ_U64(v, RC_NS_VERSION_MAX);
+    RC_CHECK_RC(ts_set(st, "n", "k", "top", NOW0), 0);
+    RC_CHECK(ts_has(st, "n", "k", 0, NOW0, "top"));
+    RC_CHECK_EQ_U64(ts_ns_stat(st, "n", "version"), RC_NS_VERSION_MAX);
     rc_store_destroy(st);
 }
 
@@ -259,6 +305,7 @@ int main(void)
     RC_TEST_RUN(test_settings);
     RC_TEST_RUN(test_info_report);
     RC_TEST_RUN(test_namespace_limit);
+    RC_TEST_RUN(test_version_saturation);
     RC_TEST_RUN(test_ttl_jitter_bounds);
     return 0;
 }

@@ -180,7 +180,13 @@ static void test_value_limits(void)
     RC_CHECK_RC(rc_store_set(st, &ks, &w, NOW0, &res), 0);
     w.value_len = 101;
     RC_CHECK_RC(rc_store_set(st, &ks, &w, NOW0, &res), RC_EVALUE_TOO_LARGE);
+    /* Asking for more than the global limit is refused and changes nothing. */
     RC_CHECK_RC(rc_store_ns_configure(st, rc_slice_str("small"), rc_slice_str("max-value=5000"),
+                                      err, sizeof(err)),
+                RC_EBAD_ARGUMENT);
+    RC_CHECK(strstr(err, "max-value must not exceed") != NULL);
+    RC_CHECK_EQ_U64(ts_ns_stat(st, "small", "max-value"), 100);
+    RC_CHECK_RC(rc_store_ns_configure(st, rc_slice_str("small"), rc_slice_str("max-value=1000"),
                                       err, sizeof(err)),
                 0);
     w.value_len = 1001;

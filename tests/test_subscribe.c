@@ -44,6 +44,8 @@ static uint32_t encode_req(rc_msg *msg, uint8_t *buf, size_t cap, size_t *len)
     msg->hflags = 0;
     msg->request_id = next_id++;
     long n = rc_encode(msg, buf + *len, cap - *len);
+    if (n <= 0)
+        fprintf(stderr, "cannot encode %s: %s\n", rc_opcode_name(msg->opcode), rc_strerror((int)n));
     RC_CHECK(n > 0);
     *len += (size_t)n;
     return msg->request_id;
@@ -218,7 +220,6 @@ static void test_every_change_publishes(void)
     expect_key(sub, s + 1, "a", "k1", RC_INVAL_HARD, 1);
     w_key_op(w, RC_OP_DELETE, "a", "k1", 0, RC_STATUS_OK);
     expect_key(sub, s + 2, "a", "k1", RC_INVAL_HARD, 1);
-    w_key_op(w, RC_OP_DELETE, "a", "k1", 0, RC_STATUS_MISS); /* removed nothing: no event */
     w_set(w, "a", "k2", NULL);
     expect_key(sub, s + 3, "a", "k2", RC_INVAL_HARD, 1);
     w_key_op(w, RC_OP_INVALIDATE_KEY, "a", "k2", RC_INVAL_SOFT, RC_STATUS_OK);
@@ -249,6 +250,67 @@ static void test_every_change_publishes(void)
     call(sub, &ping, RC_STATUS_OK);
     RC_CHECK_EQ_INT(w_stat(w, "subscribers"), 1);
     RC_CHECK(w_stat(w, "events_published") >= 9);
+    close(sub);
+    close(w);
+}
+
+/* The next event must be KEY for ns/key with this mode and cause (the event's text). */
+static void expect_cause(int fd, uint64_t seq, const char *ns, const char *key, uint8_t mode,
+                         const char *cause)
+{
+    static uint8_t body[BODY_CAP];
+    rc_msg ev;
+    next_event(fd, &ev, body);
+    RC_CHECK_EQ_INT(ev.kind, RC_EV_KEY);
+    RC_CHECK_EQ_U64(ev.seq, seq);
+    RC_CHECK_MEM(ev.ns.ptr, ev.ns.len, ns, strlen(ns));
+    RC_CHECK_MEM(ev.key.ptr, ev.key.len, key, strlen(key));
+    RC_CHECK_EQ_INT(ev.mode, mode);
+    RC_CHECK_MEM(ev.text.ptr, ev.text.len, cause, strlen(cause));
+}
+
+/*
+ * Invalidations publish whether or not the node still holds the key: a
+ * near-cache may hold a copy of an entry the node evicted or expired (or of
+ * a namespace the node no longer has).  TOUCH publishes too, so no copy
+ * outlives a shortened TTL.  Every KEY event names its cause.
+ */
+static void test_invalidations_publish_on_miss(void)
+{
+    uint64_t s;
+    int sub = subscriber(0, 0, NULL, &s, NULL);
+    int w = writer();
+    w_set(w, "m", "held", NULL);
+    expect_cause(sub, s + 1, "m", "held", RC_INVAL_HARD, "set");
+    w_key_op(w, RC_OP_DELETE, "m", "gone", 0, RC_STATUS_MISS);
+    expect_cause(sub, s + 2, "m", "gone", RC_INVAL_HARD, "delete");
+    w_key_op(w, RC_OP_INVALIDATE_KEY, "m", "gone", RC_INVAL_HARD, RC_STATUS_MISS);
+    expect_cause(sub, s + 3, "m", "gone", RC_INVAL_HARD, "invalidate");
+    w_key_op(w, RC_OP_INVALIDATE_KEY, "m", "gone", RC_INVAL_SOFT, RC_STATUS_MISS);
+    expect_cause(sub, s + 4, "m", "gone", RC_INVAL_SOFT, "invalidate");
+    w_key_op(w, RC_OP_DELETE, "never-written-ns", "k", 0, RC_STATUS_MISS);
+    expect_cause(sub, s + 5, "never-written-ns", "k", RC_INVAL_HARD, "delete");
+    rc_msg touch = {.opcode = RC_OP_TOUCH,
+                    .ns = rc_slice_str("m"),
+                    .key = rc_slice_str("held"),
+                    .ttl_ms = 1000};
+    call(w, &touch, RC_STATUS_OK);
+    expect_cause(sub, s + 6, "m", "held", RC_INVAL_HARD, "touch");
+    touch = (rc_msg){.opcode = RC_OP_TOUCH,
+                     .ns = rc_slice_str("m"),
+                     .key = rc_slice_str("gone"),
+                     .ttl_ms = 1000}; /* call() left the response in it */
+    call(w, &touch, RC_STATUS_MISS);
+    expect_cause(sub, s + 7, "m", "gone", RC_INVAL_HARD, "touch");
+    w_key_op(w, RC_OP_DELETE, "m", "held", 0, RC_STATUS_OK);
+    expect_cause(sub, s + 8, "m", "held", RC_INVAL_HARD, "delete");
+    /* Bad requests change nothing and publish nothing. */
+    char long_ns[101];
+    memset(long_ns, 'n', 100);
+    long_ns[100] = '\0'; /* valid on the wire, over the server's max-namespace */
+    w_key_op(w, RC_OP_DELETE, long_ns, "k", 0, RC_STATUS_BAD_NAMESPACE);
+    w_tag(w, "marker", RC_INVAL_HARD);
+    expect_kind(sub, RC_EV_TAG, s + 9);
     close(sub);
     close(w);
 }
@@ -581,6 +643,7 @@ int main(void)
 {
     RC_CHECK(rc_harness_start(&srv, NULL) == 0);
     RC_TEST_RUN(test_every_change_publishes);
+    RC_TEST_RUN(test_invalidations_publish_on_miss);
     RC_TEST_RUN(test_namespace_filter);
     RC_TEST_RUN(test_resume_replays);
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);

@@ -77,11 +77,24 @@ static size_t rc__l1_gen_bucket(uint64_t hash)
     return (size_t)(hash >> 32) & (RC__L1_GEN_BUCKETS - 1);
 }
 
-/* rc__l1_valid - whether (ns, key) can be cached: the wire limits of GET. */
-static int rc__l1_valid(const char *ns, const void *key, size_t key_len)
+/*
+ * rc__l1_cacheable - whether (ns, key) may live in this L1: within the wire
+ * limits of GET, and in a namespace the channel subscribes to.  The server
+ * sends no events for other namespaces, so a copy of one of their entries
+ * could never be invalidated: reads and writes of those bypass the L1.
+ * l1->namespaces is immutable after rc_l1_open, so no lock is needed.
+ */
+static int rc__l1_cacheable(const rc_l1 *l1, const char *ns, const void *key, size_t key_len)
 {
-    return ns != NULL && ns[0] != '\0' && strlen(ns) <= RC_WIRE_MAX_NS && key != NULL &&
-           key_len > 0 && key_len <= RC_WIRE_MAX_KEY;
+    if (ns == NULL || ns[0] == '\0' || strlen(ns) > RC_WIRE_MAX_NS || key == NULL || key_len == 0 ||
+        key_len > RC_WIRE_MAX_KEY)
+        return 0;
+    if (l1->namespaces == NULL)
+        return 1;
+    for (size_t i = 0; i < l1->n_namespaces; i++)
+        if (strcmp(l1->namespaces[i], ns) == 0)
+            return 1;
+    return 0;
 }
 
 static int rc__l1_same(const rc__l1_entry *e, uint64_t h, const char *ns, size_t ns_len,
@@ -380,8 +393,8 @@ int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t k
     if (l1 == NULL || out == NULL)
         return RC_EINVAL;
     memset(out, 0, sizeof *out);
-    if (!rc__l1_valid(ns, key, key_len))
-        return rc_get(c, ns, key, key_len, NULL, out); /* reports the argument error */
+    if (!rc__l1_cacheable(l1, ns, key, key_len))
+        return rc_get(c, ns, key, key_len, NULL, out); /* bypass; reports any argument error */
     uint64_t h = rc__l1_hash(ns, strlen(ns), key, key_len);
     uint64_t now = rc__now_ms();
 
@@ -449,7 +462,7 @@ int rc_l1_set(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t k
     pthread_mutex_unlock(&l1->mu);
 
     int err = rc_set(c, ns, key, key_len, value, value_len, opts, info);
-    if (!rc__l1_valid(ns, key, key_len))
+    if (!rc__l1_cacheable(l1, ns, key, key_len))
         return err;
     uint64_t own_gen = rc__l1_drop_written(l1, ns, key, key_len, start_gen);
     /* Keep the written value only when its lifetime is known and it is the current version. */
@@ -471,7 +484,7 @@ int rc_l1_set(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t k
 
 void rc_l1_invalidate_local(rc_l1 *l1, const char *ns, const void *key, size_t key_len)
 {
-    if (l1 == NULL || !rc__l1_valid(ns, key, key_len))
+    if (l1 == NULL || !rc__l1_cacheable(l1, ns, key, key_len))
         return;
     pthread_mutex_lock(&l1->mu);
     rc__l1_drop_key_locked(l1, ns, strlen(ns), key, key_len);

@@ -18,7 +18,7 @@
  * token), `fill` the matching SET carrying that token.
  *
  * Subscribe: `subscribe [NS...]` prints the node's invalidation events one
- * line each ("seq=N kind=key ns=... version=... key=... mode=hard"), for
+ * line each ("seq=N kind=key ns=... version=... key=... mode=hard cause=set"), for
  * humans watching what invalidates what; --count N stops after N events.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -600,6 +600,8 @@ static void cli_print_event(const rc_event *ev)
         cli_print_bytes("tag", ev->tag, ev->tag_len);
     if (ev->kind == RC_EVENT_KEY || ev->kind == RC_EVENT_TAG)
         printf(" mode=%s", ev->mode == RC_SOFT ? "soft" : "hard");
+    if (ev->kind == RC_EVENT_KEY && ev->text_len > 0) /* set, delete, invalidate or touch */
+        printf(" cause=%.*s", (int)ev->text_len, ev->text);
     if (ev->kind == RC_EVENT_CLOSING)
         printf(" reason=%.*s", (int)ev->text_len, ev->text);
     putchar('\n');

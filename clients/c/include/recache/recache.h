@@ -517,7 +517,9 @@ typedef struct rc_l1 rc_l1;
 typedef struct rc_l1_options {
     const char *host;              /* default "127.0.0.1" */
     uint16_t port;                 /* default 7400 */
-    const char *const *namespaces; /* NULL = all namespaces, else n_namespaces names */
+    /* NULL = all namespaces, else n_namespaces names; reads and writes of other namespaces
+       bypass the L1 (the channel hears nothing about them) */
+    const char *const *namespaces;
     size_t n_namespaces;
     size_t max_entries;          /* default 10000 */
     size_t max_bytes;            /* keys + values + tags; default 64 MiB */

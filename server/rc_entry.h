@@ -1,0 +1,106 @@
+/*
+ * rc_entry.h - the store's entry layout and how an entry is judged.
+ *
+ * Layout.  One allocation per entry: a 64-byte metadata struct (rc_entry),
+ * then the key bytes padded to 4, then ntags (tag id, epoch snapshot)
+ * pairs, then the value.  The full 64-bit hash is kept so buckets can be
+ * migrated without rehashing keys: the shard comes from its high bits, the
+ * bucket from its low bits.  A tombstone is an entry with no tags and no
+ * value that remembers a deleted entry's version until expire_ms.
+ *
+ * Judging.  An entry is fresh until expire_ms, then stale for stale_ms, then
+ * dead; soft invalidation (its own flag, or a tag's epoch past its
+ * snapshot) takes freshness away, hard invalidation of a tag kills it.
+ * Entries of a namespace version older than the current one are obsolete
+ * for the evictor but still readable by explicit version.
+ *
+ * Locking.  An entry belongs to its shard: everything here is called with
+ * that shard's lock held (tag epochs are read lock-free, rc_tags.h).
+ */
+#ifndef RECACHE_RC_ENTRY_H
+#define RECACHE_RC_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rc_store.h"
+#include "rc_tags.h"
+
+enum rc__entry_flag {
+    RC__TOMBSTONE = 1u,  /* no value: remembers entry_version until expire_ms */
+    RC__SOFT = 2u,       /* soft-invalidated: never fresh again */
+    RC__REFERENCED = 4u, /* CLOCK reference bit, set by hits */
+};
+
+typedef struct rc_entry {
+    struct rc_entry *next;  /* hash chain */
+    uint64_t hash;          /* of (ns id, ns version, key) */
+    uint64_t ns_version;    /* namespace version the entry belongs to */
+    uint64_t entry_version; /* writer-stamped; 0 = unversioned */
+    uint64_t expire_ms;     /* absolute; 0 = never.  Tombstones: end of life */
+    uint32_t ring_slot;     /* physical index in the shard's ring */
+    uint32_t value_len;
+    uint32_t client_flags;
+    uint32_t stale_ms; /* stale window after expire_ms */
+    uint16_t key_len;
+    uint16_t ns_id;
+    uint8_t ntags;
+    uint8_t flags; /* enum rc__entry_flag */
+} rc_entry;
+
+_Static_assert(sizeof(rc_entry) <= 64, "entry metadata must fit in one cache line");
+
+/* What a judgement finds: servable, a tombstone, dead (to be freed), or nothing. */
+enum rc__life {
+    RC__FRESH,
+    RC__STALE,
+    RC__TOMB,
+    RC__ABSENT,
+    RC__DEAD_EXPIRED, /* past expiry + stale window */
+    RC__DEAD_HARD,    /* a tag was hard-invalidated after the write */
+    RC__DEAD_TOMB,    /* tombstone past its time */
+};
+
+static inline size_t rc__align4(size_t n)
+{
+    return (n + 3u) & ~(size_t)3u;
+}
+
+/* rc__entry_size - bytes of one allocation holding key, tag references and value. */
+static inline size_t rc__entry_size(size_t key_len, size_t ntags, size_t value_len)
+{
+    return sizeof(rc_entry) + rc__align4(key_len) + ntags * sizeof(rc_tag_ref) + value_len;
+}
+
+static inline uint8_t *rc__entry_key(rc_entry *e)
+{
+    return (uint8_t *)(e + 1);
+}
+
+static inline rc_tag_ref *rc__entry_tags(rc_entry *e)
+{
+    return (rc_tag_ref *)(void *)(rc__entry_key(e) + rc__align4(e->key_len));
+}
+
+static inline uint8_t *rc__entry_value(rc_entry *e)
+{
+    return (uint8_t *)(rc__entry_tags(e) + e->ntags);
+}
+
+/* rc__judge - the state of e at now (tag verdicts read lock-free). */
+enum rc__life rc__judge(const rc_store *st, rc_entry *e, uint64_t now);
+
+/* Dead: to be freed (expired past the stale window, hard-invalidated, tombstone past its time). */
+bool rc__is_dead(enum rc__life life);
+
+/* Live: servable, fresh or stale. */
+bool rc__is_live(enum rc__life life);
+
+/* rc__is_old_version - e belongs to a version older than its namespace's current one. */
+bool rc__is_old_version(const rc_store *st, const rc_entry *e);
+
+/* rc__read_fill - the metadata part of a hit into out. */
+void rc__read_fill(const rc_entry *e, enum rc__life life, uint64_t now, rc_store_read *out);
+
+#endif /* RECACHE_RC_ENTRY_H */
