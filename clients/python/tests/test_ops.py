@@ -108,9 +108,11 @@ def test_versions_bump_staging_min_version(client: recache.Client) -> None:
     assert client.bump(ns, 7) == 7 and client.bump(ns, 5) == 7
     # min_version: a node behind adopts the version first.
     ns2 = unique("minver")
-    assert client.get(ns2, "k", min_version=4) is None
+    client.set(ns2, "k", "at-1")
+    assert client.get(ns2, "k", min_version=4) is None  # version 4 has no entry yet
     info = client.ns_info(ns2)
     assert info is not None and info.version == 4
+    assert client.get(ns2, "k", version=1).value == b"at-1"  # type: ignore[union-attr]
 
 
 def test_ns_info_config_and_stats(client: recache.Client) -> None:
