@@ -352,8 +352,14 @@ class Client:
                   ) -> Subscription:
         """Open the invalidation event channel on a dedicated connection.
 
-        See :class:`~recache.Subscription`; this client's connection is not
-        used (it stays free for requests).
+        namespaces: names of interest (None = all); from_seq / instance_id:
+        resume after that event of that node instance (None = from now);
+        reconnect: resubscribe from the last position by itself after a
+        broken connection or CLOSING; idle_timeout: seconds of silence (not
+        even a heartbeat) that mean a dead channel (default: timeout).
+        Returns a :class:`~recache.Subscription` (an iterator of events)
+        owned by the caller; this client's own connection is not used.
+        Raises ConnectionFailed, or BadNamespace for an invalid name.
         """
         return Subscription(self.host, self.port, namespaces, from_seq, instance_id,
                             timeout=self.timeout, connect_timeout=self.connect_timeout,
