@@ -88,7 +88,7 @@ class Server:
     def _forward(self) -> None:
         """Copy the server's later stdout to our stderr (visible when a test fails)."""
         assert self.proc.stdout is not None
-        for chunk in iter(lambda: self.proc.stdout.read1(4096), b""):  # type: ignore[union-attr]
+        for chunk in iter(lambda: self.proc.stdout.read1(4096), b""):  # type: ignore
             sys.stderr.buffer.write(chunk)
 
     def client(self, **kwargs: object) -> recache.Client:

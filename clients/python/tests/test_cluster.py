@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 from conftest import DEADLINE_S, Server
@@ -57,7 +57,7 @@ def test_ranking_identical_to_c(specs: List[str]) -> None:
         assert [hrw_score(n, ns, key, w) for n, w in zip(nodes, weights)] == scores
 
 
-def _owners(nodes: List[str], keys: List[bytes], weights: List[float] = None  # type: ignore
+def _owners(nodes: List[str], keys: List[bytes], weights: Optional[List[float]] = None
             ) -> List[str]:
     return [nodes[hrw_rank(nodes, "recs", k, weights)[0]] for k in keys]
 
@@ -123,14 +123,14 @@ def test_routes_like_the_c_client_on_three_servers(servers: List[Server]) -> Non
         for c in direct:
             c.close()
         # Single-key operations follow the same node.
-        ns, key = rows[0][0].decode(), rows[0][1]
-        assert cluster.touch(ns, key, 60000) and cluster.invalidate_key(ns, key)
-        assert cluster.get(ns, key) is None and not cluster.delete(ns, key)
-        assert cluster.get_or_fill(ns, key, lambda: "filled").value == b"filled"
-        lease = cluster.lget(ns, b"other-key")
+        one_ns, one_key = rows[0][0].decode(), rows[0][1]
+        assert cluster.touch(one_ns, one_key, 60000) and cluster.invalidate_key(one_ns, one_key)
+        assert cluster.get(one_ns, one_key) is None and not cluster.delete(one_ns, one_key)
+        assert cluster.get_or_fill(one_ns, one_key, lambda: "filled").value == b"filled"
+        lease = cluster.lget(one_ns, b"other-key")
         assert lease.token is not None
-        cluster.fill(ns, b"other-key", lease.token, "x")
-        assert cluster.set(ns, key, "y").ns_version == 1
+        cluster.fill(one_ns, b"other-key", lease.token, "x")
+        assert cluster.set(one_ns, one_key, "y").ns_version == 1
 
 
 def test_broadcasts_report_every_node(servers: List[Server]) -> None:
