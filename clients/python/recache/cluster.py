@@ -219,7 +219,8 @@ class Cluster:
 
     def invalidate_tag(self, tag: str, *, soft: bool = False) -> List[NodeResult]:
         """Invalidate tag on every node; value = the node's tag epoch."""
-        return self._broadcast(f"invalidate_tag {tag!r}", lambda c: c.invalidate_tag(tag, soft=soft))
+        return self._broadcast(f"invalidate_tag {tag!r}",
+                               lambda c: c.invalidate_tag(tag, soft=soft))
 
     def flush(self) -> List[NodeResult]:
         """Flush every node; value = None."""
