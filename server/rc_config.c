@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <netdb.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -216,6 +217,8 @@ void rc_config_free(rc_config *cfg)
     free(cfg->namespaces);
     cfg->namespaces = NULL;
     cfg->nnamespaces = 0;
+    free(cfg->cli_path);
+    cfg->cli_path = NULL;
 }
 
 int rc_config_set(rc_config *cfg, const char *name, const char *value, char *err, size_t errlen)
@@ -369,6 +372,28 @@ int rc_config_load_file(rc_config *cfg, const char *path, char *err, size_t errl
 /* ---- command line --------------------------------------------------------------------------- */
 
 /*
+ * rc__single_dash - the error for "-p 7400" style arguments: options are
+ * long only (-h excepted), so name the long option meant when the letters
+ * after the dash begin exactly one option's name.  Always RC_EINVAL.
+ */
+static int rc__single_dash(const char *arg, char *err, size_t errlen)
+{
+    const rc__option *match = NULL;
+    size_t n = strlen(arg + 1), matches = 0;
+    for (size_t i = 0; i < RC__NOPTIONS; i++) {
+        if (strncmp(rc__options[i].name, arg + 1, n) == 0) {
+            match = &rc__options[i];
+            matches++;
+        }
+    }
+    if (matches == 1)
+        return rc__fail(err, errlen, "unknown option '%s': options are long, did you mean --%s?",
+                        arg, match->name);
+    return rc__fail(err, errlen, "unknown option '%s': options are long, --name VALUE (see --help)",
+                    arg);
+}
+
+/*
  * Split argv[*i] (and possibly argv[*i + 1]) into a flag name and value.
  * name receives a NUL-terminated copy; *value points into argv.  Advances
  * *i past what was consumed.  Returns 0 or RC_EINVAL.
@@ -377,13 +402,21 @@ static int rc__next_flag(int argc, char **argv, int *i, char name[RC__NAME_MAX],
                          char *err, size_t errlen)
 {
     const char *arg = argv[*i];
+    if (strcmp(arg, "-h") == 0)
+        arg = "--help";
+    if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0')
+        return rc__single_dash(arg, err, errlen);
     if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
         return rc__fail(err, errlen, "unexpected argument '%s' (options are --name VALUE)", arg);
     const char *body = arg + 2;
     const char *eq = strchr(body, '=');
     size_t namelen = eq != NULL ? (size_t)(eq - body) : strlen(body);
-    if (namelen >= RC__NAME_MAX)
-        return rc__fail(err, errlen, "unknown option '%s' (see --help)", arg);
+    bool action = (namelen == 4 && memcmp(body, "help", 4) == 0) ||
+                  (namelen == 7 && memcmp(body, "version", 7) == 0);
+    /* Unknown before anything else: "needs a value" would suggest the name was right. */
+    if (namelen >= RC__NAME_MAX || (!action && rc__option_find(body, namelen) == NULL))
+        return rc__fail(err, errlen, "unknown option '--%.*s' (see --help)",
+                        (int)(namelen < RC__NAME_MAX ? namelen : RC__NAME_MAX), body);
     memcpy(name, body, namelen);
     name[namelen] = '\0';
     (*i)++;
@@ -391,7 +424,7 @@ static int rc__next_flag(int argc, char **argv, int *i, char name[RC__NAME_MAX],
         *value = eq + 1;
         return 0;
     }
-    if (strcmp(name, "help") == 0 || strcmp(name, "version") == 0) {
+    if (action) {
         *value = NULL;
         return 0;
     }
@@ -511,10 +544,83 @@ int rc_config_validate(const rc_config *cfg, char *err, size_t errlen)
     return rc__validate_namespaces(cfg, err, errlen);
 }
 
+int rc_config_resolve_bind(rc_config *cfg, char *err, size_t errlen)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, cfg->bind, addr) == 1 || inet_pton(AF_INET6, cfg->bind, addr) == 1)
+        return 0;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = cfg->bind[0] != '\0' ? getaddrinfo(cfg->bind, NULL, &hints, &res) : EAI_NONAME;
+    if (gai != 0)
+        return rc__fail(err, errlen,
+                        "bind: '%s' is neither an IPv4/IPv6 address nor a host name "
+                        "that resolves (%s)",
+                        cfg->bind, gai_strerror(gai));
+    const struct addrinfo *pick = NULL;
+    for (const struct addrinfo *ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET)
+            pick = ai;
+    for (const struct addrinfo *ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET6)
+            pick = ai;
+    char text[INET6_ADDRSTRLEN] = "";
+    int ok = pick != NULL && getnameinfo(pick->ai_addr, pick->ai_addrlen, text, sizeof(text), NULL,
+                                         0, NI_NUMERICHOST) == 0;
+    freeaddrinfo(res);
+    if (!ok)
+        return rc__fail(err, errlen, "bind: '%s' has no IPv4 or IPv6 address", cfg->bind);
+    free(cfg->bind);
+    cfg->bind = rc_xstrdup(text);
+    return 0;
+}
+
+int rc_config_check_machine(const rc_config *cfg, uint64_t phys_bytes, unsigned cpus, char *err,
+                            size_t errlen)
+{
+    if (phys_bytes > 0 && cfg->memory > phys_bytes)
+        return rc__fail(err, errlen,
+                        "memory: %llu bytes is more than this machine's physical memory (%llu "
+                        "bytes, %.1f GiB); the limit must fit in RAM (leave room for the rest)",
+                        (unsigned long long)cfg->memory, (unsigned long long)phys_bytes,
+                        (double)phys_bytes / (double)RC_GB);
+    uint64_t max_threads = (uint64_t)(cpus > 0 ? cpus : 1) * RC_CONFIG_THREADS_PER_CPU;
+    if (max_threads < RC_CONFIG_THREADS_FLOOR)
+        max_threads = RC_CONFIG_THREADS_FLOOR;
+    if (cfg->threads > max_threads)
+        return rc__fail(err, errlen,
+                        "threads: %llu workers for %u CPUs is too many (at most %llu here; each "
+                        "worker is a thread with its own event loop, so workers beyond the CPUs "
+                        "only add switching; 0 = one per CPU)",
+                        (unsigned long long)cfg->threads, cpus, (unsigned long long)max_threads);
+    return 0;
+}
+
+void rc_config_write_example(FILE *out)
+{
+    fprintf(out, "# recache.conf.example - every recache-server option, with its help and its\n"
+                 "# default.  Generated from the server's option table; every line is commented\n"
+                 "# out, so this file as it is configures the built-in defaults.\n"
+                 "#\n"
+                 "# Use: recache-server --config /etc/recache/recache.conf\n"
+                 "# Syntax: 'name = value' lines, '#' comments to the end of the line.  Sizes\n"
+                 "# take kb, mb, gb or tb suffixes (powers of 1024).  Flags on the command line\n"
+                 "# override the file.\n");
+    for (size_t i = 0; i < RC__NOPTIONS; i++) {
+        const rc__option *opt = &rc__options[i];
+        if (strcmp(opt->name, "config") == 0)
+            continue; /* only on the command line */
+        fprintf(out, "\n# %s\n# %s = %s\n", opt->help, opt->name, opt->def);
+    }
+    fprintf(out, "\n# Namespaces configured at startup (settings as for recache-cli ns-config):\n"
+                 "# namespace recs default-ttl=3600000 stale=60000 ttl-jitter=5\n");
+}
+
 void rc_config_usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s [--name VALUE | --name=VALUE]... [--help] [--version]\n"
+            "usage: %s [--name VALUE | --name=VALUE]... [--help | -h] [--version]\n"
             "\n"
             "Options (a --config file takes the same names as 'name = value' lines;\n"
             "flags override the file):\n",
@@ -527,4 +633,67 @@ void rc_config_usage(FILE *out, const char *prog)
     fprintf(out, "\n"
                  "Config file only: 'namespace NAME setting=value ...' configures a namespace\n"
                  "at startup (settings as for the ns-config operation).\n");
+}
+
+/* rc__man_text - s as roff text: backslashes and dashes escaped, no control line. */
+static void rc__man_text(FILE *out, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", out);
+    for (; *s != '\0'; s++) {
+        if (*s == '\\')
+            fputs("\\e", out);
+        else if (*s == '-')
+            fputs("\\-", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+void rc_config_write_man(FILE *out, const char *version)
+{
+    fprintf(out,
+            ".\\\" Generated from the option table (server/rc_config.h); do not edit.\n"
+            ".TH RECACHE\\-SERVER 1 \"\" \"recache %s\" \"User Commands\"\n"
+            ".SH NAME\nrecache\\-server \\- multithreaded in\\-memory cache server\n"
+            ".SH SYNOPSIS\n.B recache\\-server\n[\\fB\\-\\-name\\fR \\fIVALUE\\fR | "
+            "\\fB\\-\\-name=\\fIVALUE\\fR]...\n.br\n.B recache\\-server\n"
+            "\\fB\\-\\-help\\fR | \\fB\\-h\\fR | \\fB\\-\\-version\\fR\n"
+            ".SH DESCRIPTION\n"
+            "recache\\-server keeps versioned, tagged values in memory for clients that speak "
+            "the recache protocol (librecache, recache\\-cli).  It runs in the foreground, "
+            "logs to standard error, and prints one ready line on standard output once it "
+            "listens: the address, the port, and a recache\\-cli command that reaches it.\n"
+            ".PP\nEvery option is a flag and a config file line; flags override the file. "
+            "Sizes take kb, mb, gb or tb suffixes (powers of 1024).\n"
+            ".SH OPTIONS\n",
+            version);
+    for (size_t i = 0; i < RC__NOPTIONS; i++) {
+        const rc__option *opt = &rc__options[i];
+        fputs(".TP\n\\fB\\-\\-", out);
+        rc__man_text(out, opt->name);
+        fputs("\\fR \\fIVALUE\\fR\n", out);
+        rc__man_text(out, opt->help);
+        fputs(". Default: ", out);
+        rc__man_text(out, opt->def[0] != '\0' ? opt->def : "none");
+        fputs(".\n", out);
+    }
+    fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nPrint the options and exit.\n"
+          ".TP\n\\fB\\-\\-version\\fR\nPrint the version and exit.\n"
+          ".SH CONFIGURATION FILE\n"
+          "\\fB\\-\\-config\\fR \\fIFILE\\fR reads \\fIname\\fR = \\fIvalue\\fR lines "
+          "with the option names above (all but config), and \\fBnamespace\\fR \\fINAME\\fR "
+          "\\fIsetting\\fR=\\fIvalue\\fR... lines that configure a namespace at startup "
+          "(default\\-ttl, stale, early\\-refresh, ttl\\-jitter, max\\-value, as for "
+          "recache\\-cli ns\\-config).  # starts a comment.  recache.conf.example, installed "
+          "with the documentation, lists every option with its default.\n"
+          ".SH SIGNALS\n"
+          "SIGINT and SIGTERM stop the server cleanly: open requests are answered, connections "
+          "closed, and the process exits with status 0.\n"
+          ".SH EXIT STATUS\n"
+          ".TP\n0\nClean shutdown, or \\-\\-help / \\-\\-version.\n"
+          ".TP\n1\nThe server could not start or run (address in use, ...).\n"
+          ".TP\n2\nThe configuration is invalid (the message on standard error says why).\n"
+          ".SH SEE ALSO\nrecache\\-cli(1)\n",
+          out);
 }

@@ -17,7 +17,8 @@
  * (rc_store_ns_configure), which owns the meaning of each setting.
  *
  * Everything here is pure apart from rc_config_load_file (which reads a
- * file) and rc_config_usage (which writes to a stream); failures are
+ * file), rc_config_resolve_bind (which asks the resolver) and the writers
+ * rc_config_usage / _write_example / _write_man (which write to a stream); failures are
  * reported as RC_EINVAL plus a sentence in the caller's err buffer, never by
  * printing or exiting, so the whole module is unit-testable.
  */
@@ -42,7 +43,7 @@
  * and SIZE values and are ignored for the other kinds.
  */
 #define RC_CONFIG_OPTIONS(X)                                                                       \
-    X(bind, "bind", STRING, "127.0.0.1", 0, 0, "address to listen on (IPv4 or IPv6 literal)")      \
+    X(bind, "bind", STRING, "127.0.0.1", 0, 0, "address (IPv4, IPv6 or a host name) to listen on") \
     X(port, "port", UINT, "7400", 0, 65535, "TCP port to listen on (0 = pick a free port)")        \
     X(threads, "threads", UINT, "0", 0, 1024, "worker threads (0 = one per core)")                 \
     X(memory, "memory", SIZE, "1gb", RC_MB, RC_TB,                                                 \
@@ -109,6 +110,7 @@ typedef struct rc_config {
 #undef RC__CFG_FIELD
     rc_config_ns *namespaces; /* owned array */
     size_t nnamespaces;
+    char *cli_path; /* how the ready line names recache-cli (owned; NULL = "recache-cli") */
 } rc_config;
 
 /* What the command line asks for besides configuring the server. */
@@ -175,7 +177,47 @@ int rc_config_parse_args(rc_config *cfg, int argc, char **argv, rc_config_action
  */
 int rc_config_validate(const rc_config *cfg, char *err, size_t errlen);
 
+/*
+ * rc_config_resolve_bind - turn a host name in bind ("localhost") into the
+ * address literal the server listens on: its first IPv4 address, else its
+ * first IPv6 one.  A literal is left as it is.  Reads the resolver
+ * (getaddrinfo), so call it before rc_config_validate.  Returns 0, or
+ * RC_EINVAL with a sentence in err when the name does not resolve.
+ */
+int rc_config_resolve_bind(rc_config *cfg, char *err, size_t errlen);
+
+/* Workers allowed per CPU, and at least this many on any machine (rc_config_check_machine). */
+#define RC_CONFIG_THREADS_PER_CPU 8
+#define RC_CONFIG_THREADS_FLOOR   16
+
+/*
+ * rc_config_check_machine - refuse settings this machine cannot honour:
+ * memory above its physical memory (phys_bytes; 0 = unknown, not checked)
+ * and more worker threads than RC_CONFIG_THREADS_PER_CPU per CPU (cpus;
+ * at least RC_CONFIG_THREADS_FLOOR), which only adds switching.  Pure: the
+ * caller passes what the machine has.  Returns 0 or RC_EINVAL with a
+ * sentence in err.
+ */
+int rc_config_check_machine(const rc_config *cfg, uint64_t phys_bytes, unsigned cpus, char *err,
+                            size_t errlen);
+
 /* rc_config_usage - print usage and every option (name, default, help) to out. */
 void rc_config_usage(FILE *out, const char *prog);
+
+/*
+ * rc_config_write_example - write a sample config file to out: every option
+ * a file may set, with its help and its default, commented out (so the file
+ * as written configures nothing but the defaults), and an example
+ * `namespace` line.  rc_config_parse_text accepts the text, and accepts it
+ * with every option line uncommented too (test_config checks both).
+ */
+void rc_config_write_example(FILE *out);
+
+/*
+ * rc_config_write_man - write the recache-server(1) manual page (roff) to
+ * out: synopsis, every option of the table with its default and help, the
+ * config file, signals, exit statuses.  version goes into the title line.
+ */
+void rc_config_write_man(FILE *out, const char *version);
 
 #endif /* RECACHE_RC_CONFIG_H */

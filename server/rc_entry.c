@@ -50,6 +50,7 @@ void rc__read_fill(const rc_entry *e, enum rc__life life, uint64_t now, rc_store
     out->client_flags = e->client_flags;
     out->value_len = e->value_len;
     out->state = life == RC__FRESH ? RC_STATE_FRESH : RC_STATE_STALE;
+    out->written = e->written;
     if (e->expire_ms == 0)
         out->ttl_left_ms = RC_TTL_NONE;
     else if (life == RC__STALE || now >= e->expire_ms)

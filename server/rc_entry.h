@@ -1,7 +1,7 @@
 /*
  * rc_entry.h - the store's entry layout and how an entry is judged.
  *
- * Layout.  One allocation per entry: a 64-byte metadata struct (rc_entry),
+ * Layout.  One allocation per entry: a 72-byte metadata struct (rc_entry),
  * then the key bytes padded to 4, then ntags (tag id, epoch snapshot)
  * pairs, then the value.  The full 64-bit hash is kept so buckets can be
  * migrated without rehashing keys: the shard comes from its high bits, the
@@ -39,6 +39,7 @@ typedef struct rc_entry {
     uint64_t ns_version;    /* namespace version the entry belongs to */
     uint64_t entry_version; /* writer-stamped; 0 = unversioned */
     uint64_t expire_ms;     /* absolute; 0 = never.  Tombstones: end of life */
+    uint64_t written;       /* HLC stamp of the write (rc_hlc.h): orders it, dates it */
     uint32_t ring_slot;     /* physical index in the shard's ring */
     uint32_t value_len;
     uint32_t client_flags;
@@ -49,7 +50,9 @@ typedef struct rc_entry {
     uint8_t flags; /* enum rc__entry_flag */
 } rc_entry;
 
-_Static_assert(sizeof(rc_entry) <= 64, "entry metadata must fit in one cache line");
+/* 72 bytes: a cache line plus the write stamp.  glibc rounds allocations to 16
+ * bytes, so for most key and value sizes the stamp costs nothing extra. */
+_Static_assert(sizeof(rc_entry) <= 72, "entry metadata budget");
 
 /* What a judgement finds: servable, a tombstone, dead (to be freed), or nothing. */
 enum rc__life {

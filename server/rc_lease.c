@@ -35,7 +35,7 @@ size_t rc_lease_table_bytes(const rc_lease_table *t)
 /* Fill token with unguessable bytes.  getrandom() on Linux does not fail for
  * 16 bytes once the pool is initialised; a failure is treated as fatal
  * because a predictable token would silently weaken every lease. */
-static void fill_token(uint8_t token[RC_TOKEN_SIZE])
+static void rc__fill_token(uint8_t token[RC_TOKEN_SIZE])
 {
     size_t got = 0;
     while (got < RC_TOKEN_SIZE) {
@@ -52,7 +52,7 @@ static void fill_token(uint8_t token[RC_TOKEN_SIZE])
     }
 }
 
-static void grow_locked(rc_lease_table *t)
+static void rc__grow_locked(rc_lease_table *t)
 {
     uint32_t n = t->nbuckets ? t->nbuckets * 2 : LEASE_MIN_BUCKETS;
     rc_lease **nb = rc_xcalloc(n, sizeof(*nb));
@@ -91,7 +91,7 @@ rc_lease *rc_lease_grant_locked(rc_lease_table *t, uint64_t hash, uint16_t ns_id
                                 uint64_t ns_current, uint64_t tag_seq)
 {
     if (t->count >= t->nbuckets) {
-        grow_locked(t);
+        rc__grow_locked(t);
     }
     rc_lease *l = rc_xmalloc(sizeof(*l) + key_len);
     memset(l, 0, sizeof(*l));
@@ -110,14 +110,14 @@ rc_lease *rc_lease_grant_locked(rc_lease_table *t, uint64_t hash, uint16_t ns_id
 
 void rc_lease_renew_locked(rc_lease *l, uint64_t expires_ms, uint64_t ns_current, uint64_t tag_seq)
 {
-    fill_token(l->token);
+    rc__fill_token(l->token);
     l->expires_ms = expires_ms;
     l->ns_current = ns_current;
     l->tag_seq = tag_seq;
 }
 
 /* Detach every waiter of l, returning them as a NULL-terminated FIFO list. */
-static rc_lease_waiter *detach_all(rc_lease *l)
+static rc_lease_waiter *rc__detach_all(rc_lease *l)
 {
     rc_lease_waiter *list = l->wait_head;
     for (rc_lease_waiter *w = list; w; w = w->next) {
@@ -136,7 +136,7 @@ rc_lease_waiter *rc_lease_remove_locked(rc_lease_table *t, rc_lease *l)
     }
     *pp = l->chain;
     t->count--;
-    rc_lease_waiter *list = detach_all(l);
+    rc_lease_waiter *list = rc__detach_all(l);
     free(l);
     return list;
 }

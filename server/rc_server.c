@@ -624,10 +624,11 @@ static int rc__server_init(rc_server *srv, const rc_config *cfg, rc__startup *pr
 static void rc__print_ready(const rc_server *srv)
 {
     bool v6 = srv->addr.ss_family == AF_INET6;
+    const char *cli = srv->cfg->cli_path != NULL ? srv->cfg->cli_path : "recache-cli";
     printf("recache-server %s listening on %s%s%s:%u (%u workers, memory limit %llu bytes); "
-           "try: recache-cli -h %s -p %u ping\n",
+           "try: %s --host %s --port %u ping\n",
            RECACHE_VERSION, v6 ? "[" : "", srv->host, v6 ? "]" : "", srv->port, srv->nworkers,
-           (unsigned long long)srv->cfg->memory, srv->host, srv->port);
+           (unsigned long long)srv->cfg->memory, cli, srv->host, srv->port);
     fflush(stdout);
 }
 

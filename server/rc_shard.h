@@ -37,6 +37,7 @@
 #include "rc_clock.h"
 #include "rc_entry.h"
 #include "rc_hash.h"
+#include "rc_hlc.h"
 #include "rc_index.h"
 #include "rc_lease.h"
 #include "rc_ns.h"
@@ -80,6 +81,7 @@ struct rc_store {
     rc_hash_key seed;
     rc_ns_registry *namespaces;
     rc_tags *tags;
+    rc_hlc clock;                          /* stamps every write (rc_hlc.h) */
     _Atomic uint64_t obsolete_gen;         /* advanced by bumps, hard tag invalidations, flush */
     _Atomic uint64_t tag_invalidations[2]; /* by enum rc_inval_mode */
     _Atomic uint64_t parked;               /* lease readers parked across all shards */

@@ -235,7 +235,7 @@ static int rc__check_condition(const rc_store_write *w, enum rc__life life, cons
     }
 }
 
-static void rc__entry_fill(rc_entry *e, const rc__target *t, const rc_store_write *w,
+static void rc__entry_fill(rc_store *st, rc_entry *e, const rc__target *t, const rc_store_write *w,
                            const rc__write_plan *p)
 {
     e->next = NULL;
@@ -250,6 +250,7 @@ static void rc__entry_fill(rc_entry *e, const rc__target *t, const rc_store_writ
     e->ns_id = t->ns->id;
     e->ntags = (uint8_t)p->ntags;
     e->flags = 0;
+    e->written = rc_hlc_now(&st->clock);
     memcpy(rc__entry_key(e), t->key, t->key_len);
     if (w->value_len)
         memcpy(rc__entry_value(e), w->value, w->value_len);
@@ -296,7 +297,7 @@ static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_w
         return RC_ENO_MEMORY;
     }
     rc__ring_make_room_locked(st, sh, charge, now);
-    rc__entry_fill(e, t, w, p);
+    rc__entry_fill(st, e, t, w, p);
     if (p->ntags)
         memcpy(rc__entry_tags(e), refs, p->ntags * sizeof(rc_tag_ref));
     rc__account_locked(st, sh, e, charge, true);
@@ -378,6 +379,7 @@ int rc_store_create(const rc_store_config *cfg, rc_store **out)
         return RC_EINVAL;
     }
     st->tags = rc_tags_create(cfg->memory_limit / rc_tags_charge(1) + 1u, &st->seed);
+    rc_hlc_init(&st->clock);
     rc__shards_init(st, budget);
     *out = st;
     return 0;

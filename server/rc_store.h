@@ -89,7 +89,8 @@ typedef struct rc_store_read {
     uint32_t client_flags;
     uint32_t ttl_left_ms; /* until expiry (0 when stale), RC_TTL_NONE for no expiry */
     uint32_t value_len;
-    uint8_t state; /* RC_STATE_FRESH or RC_STATE_STALE */
+    uint8_t state;    /* RC_STATE_FRESH or RC_STATE_STALE */
+    uint64_t written; /* HLC stamp of the write served (rc_hlc_ms: its wall-clock time) */
 } rc_store_read;
 
 typedef struct rc_store_write {

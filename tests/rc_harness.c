@@ -58,12 +58,12 @@ static int rc__exit_status(int wstatus)
 }
 
 /*
- * rc__spawn - fork and exec argv with stdout/stderr redirected to the given
- * fds (-1 keeps the parent's) and stdin from /dev/null.  Returns the pid or
- * -1.  The child closes every other pipe end by the CLOEXEC flags callers
- * set, and is killed if the test process dies first.
+ * rc__spawn - fork and exec argv with stdin from in_fd (-1: /dev/null) and
+ * stdout/stderr redirected to the given fds (-1 keeps the parent's).
+ * Returns the pid or -1.  The child closes every other pipe end by the
+ * CLOEXEC flags callers set, and is killed if the test process dies first.
  */
-static pid_t rc__spawn(char *const argv[], int out_fd, int err_fd)
+static pid_t rc__spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -73,9 +73,9 @@ static pid_t rc__spawn(char *const argv[], int out_fd, int err_fd)
      * (ctest would wait for their inherited output pipes until the timeout). */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
         _exit(127);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0)
-        dup2(devnull, STDIN_FILENO);
+    int in = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY);
+    if (in >= 0)
+        dup2(in, STDIN_FILENO);
     if (out_fd >= 0)
         dup2(out_fd, STDOUT_FILENO);
     if (err_fd >= 0)
@@ -202,7 +202,7 @@ int rc_harness_start(rc_harness_server *srv, const char *const extra_args[])
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         return -1;
     fflush(NULL);
-    srv->pid = rc__spawn(argv, pipefd[1], -1);
+    srv->pid = rc__spawn(argv, -1, pipefd[1], -1);
     close(pipefd[1]);
     srv->stdout_fd = pipefd[0];
     if (srv->pid < 0) {
@@ -322,27 +322,38 @@ static int rc__capture_all(rc__capture cap[2], uint64_t deadline)
     return 0;
 }
 
-int rc_harness_cli(const rc_harness_server *srv, const char *const args[], rc_cli_result *res)
+/*
+ * rc__input_fd - a file holding input (len bytes) positioned at its start,
+ * for a child's stdin; -1 when input is NULL (the child reads /dev/null) or
+ * the file cannot be made.  The caller closes it.
+ */
+static int rc__input_fd(const void *input, size_t len)
 {
-    const char *cli = getenv("RECACHE_CLI");
-    char port[8];
-    char *argv[RC_HARNESS_MAX_ARGS];
-    int argc = 0;
+    if (input == NULL)
+        return -1;
+    FILE *f = tmpfile();
+    if (f == NULL)
+        return -1;
+    int fd = dup(fileno(f));
+    int ok = fd >= 0 && fwrite(input, 1, len, f) == len && fflush(f) == 0;
+    fclose(f);
+    if (fd >= 0 && (!ok || lseek(fd, 0, SEEK_SET) != 0)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
 
+int rc_harness_run(const char *const argv[], const void *input, size_t input_len,
+                   rc_cli_result *res)
+{
     memset(res, 0, sizeof *res);
     res->status = -1;
-    if (cli == NULL) {
-        fprintf(stderr, "harness: RECACHE_CLI is not set\n");
+    int in_fd = rc__input_fd(input, input_len);
+    if (input != NULL && in_fd < 0) {
+        fprintf(stderr, "harness: cannot store the input for %s\n", argv[0]);
         return -1;
     }
-    snprintf(port, sizeof port, "%u", (unsigned)srv->port);
-    const char *head[] = {cli, "-h", "127.0.0.1", "-p", port};
-    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-        argv[argc++] = (char *)head[i];
-    for (size_t i = 0; args[i] != NULL && argc < RC_HARNESS_MAX_ARGS - 1; i++)
-        argv[argc++] = (char *)args[i];
-    argv[argc] = NULL;
-
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0)
         return -1;
@@ -352,13 +363,15 @@ int rc_harness_cli(const rc_harness_server *srv, const char *const args[], rc_cl
         return -1;
     }
     fflush(NULL);
-    pid_t pid = rc__spawn(argv, out[1], err[1]);
+    pid_t pid = rc__spawn((char *const *)argv, in_fd, out[1], err[1]);
+    if (in_fd >= 0)
+        close(in_fd);
     close(out[1]);
     close(err[1]);
     rc__capture cap[2] = {{.fd = out[0]}, {.fd = err[0]}};
     int wstatus;
     if (pid < 0 || rc__capture_all(cap, rc_harness_now_ms() + RC_HARNESS_DEADLINE_MS) != 0) {
-        fprintf(stderr, "harness: recache-cli did not finish\n");
+        fprintf(stderr, "harness: %s did not finish\n", argv[0]);
         if (pid > 0)
             kill(pid, SIGKILL);
     }
@@ -372,6 +385,35 @@ int rc_harness_cli(const rc_harness_server *srv, const char *const args[], rc_cl
     res->err = cap[1].data ? cap[1].data : calloc(1, 1);
     res->err_len = cap[1].len;
     return res->status;
+}
+
+int rc_harness_cli_input(const rc_harness_server *srv, const void *input, size_t input_len,
+                         const char *const args[], rc_cli_result *res)
+{
+    const char *cli = getenv("RECACHE_CLI");
+    char port[8];
+    const char *argv[RC_HARNESS_MAX_ARGS];
+    int argc = 0;
+
+    memset(res, 0, sizeof *res);
+    res->status = -1;
+    if (cli == NULL) {
+        fprintf(stderr, "harness: RECACHE_CLI is not set\n");
+        return -1;
+    }
+    snprintf(port, sizeof port, "%u", (unsigned)srv->port);
+    const char *head[] = {cli, "--host", "127.0.0.1", "--port", port};
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        argv[argc++] = head[i];
+    for (size_t i = 0; args[i] != NULL && argc < RC_HARNESS_MAX_ARGS - 1; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
+    return rc_harness_run(argv, input, input_len, res);
+}
+
+int rc_harness_cli(const rc_harness_server *srv, const char *const args[], rc_cli_result *res)
+{
+    return rc_harness_cli_input(srv, NULL, 0, args, res);
 }
 
 void rc_cli_result_free(rc_cli_result *res)

@@ -76,11 +76,23 @@ typedef struct rc_cli_result {
 } rc_cli_result;
 
 /*
- * rc_harness_cli - run $RECACHE_CLI -h 127.0.0.1 -p PORT args... (args
- * NULL-terminated) with stdin from /dev/null, capturing stdout and stderr,
- * bounded by 10 s.  Returns the exit status (as in res->status).
+ * rc_harness_run - run the program argv[0] (a path; argv NULL-terminated)
+ * with stdin holding the input_len bytes of input (NULL: /dev/null),
+ * capturing stdout and stderr, bounded by 10 s.  Returns the exit status
+ * (as in res->status); the caller frees res with rc_cli_result_free.
+ */
+int rc_harness_run(const char *const argv[], const void *input, size_t input_len,
+                   rc_cli_result *res);
+
+/*
+ * rc_harness_cli - run $RECACHE_CLI --host 127.0.0.1 --port PORT args...
+ * (args NULL-terminated) with stdin from /dev/null, as rc_harness_run.
  */
 int rc_harness_cli(const rc_harness_server *srv, const char *const args[], rc_cli_result *res);
+
+/* rc_harness_cli_input - rc_harness_cli with stdin holding input (input_len bytes). */
+int rc_harness_cli_input(const rc_harness_server *srv, const void *input, size_t input_len,
+                         const char *const args[], rc_cli_result *res);
 
 /* rc_cli_result_free - release the captured output. */
 void rc_cli_result_free(rc_cli_result *res);

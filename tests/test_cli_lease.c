@@ -41,7 +41,7 @@ static void test_help_lists_lease_commands(void)
 {
     rc_cli_result r = rc_harness_cli_expect(&srv, 0, "--help", NULL);
     RC_CHECK(strstr(r.out, "lget NS KEY") != NULL);
-    RC_CHECK(strstr(r.out, "fill NS KEY TOKEN VALUE") != NULL);
+    RC_CHECK(strstr(r.out, "fill NS KEY TOKEN [VALUE|-]") != NULL);
     RC_CHECK(strstr(r.out, "--wait MS") != NULL);
     rc_cli_result_free(&r);
 }

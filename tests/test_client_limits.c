@@ -5,9 +5,11 @@
  *     SERVER_BUSY and is closed;
  *   - a value of exactly max-value is stored and read back byte-exact, one
  *     byte more is refused with VALUE_TOO_LARGE and nothing is stored (also
- *     inside a batch);
- *   - a frame over max_frame closes the connection and the client reports
- *     itself unusable.
+ *     inside a batch, where it is refused at queue time);
+ *   - the client refuses, before sending, a value over max-value, a key over
+ *     max-key and a request over max-frame (which the server would answer by
+ *     closing the connection): the server receives none of those bytes, the
+ *     connection stays usable and the message names the limit.
  * The connections opened first are kept for the later tests, so nothing
  * depends on when the server notices a closed connection.
  */
@@ -87,41 +89,75 @@ static void test_value_size_limit(void)
     RC_CHECK_MEM(v.data, v.len, big, (size_t)MAX_VALUE);
     rc_value_free(&v);
 
-    /* Inside a batch the refusal is that operation's status only. */
+    /* Inside a batch the oversized operation is refused when queued; the rest runs. */
     rc_batch *b = rc_batch_new(c);
     RC_CHECK(b != NULL);
-    RC_CHECK_EQ_INT(rc_batch_set(b, "lim", "b1", 2, big, MAX_VALUE + 1, NULL), 0);
-    RC_CHECK_EQ_INT(rc_batch_set(b, "lim", "b2", 2, big, MAX_VALUE, NULL), 1);
-    RC_CHECK_EQ_INT(rc_batch_get(b, "lim", "b1", 2, NULL), 2);
-    RC_CHECK_EQ_INT(rc_batch_get(b, "lim", "b2", 2, NULL), 3);
+    RC_CHECK_EQ_INT(rc_batch_set(b, "lim", "b1", 2, big, MAX_VALUE + 1, NULL), RC_EVALUE_TOO_LARGE);
+    RC_CHECK_EQ_INT(rc_batch_set(b, "lim", "b2", 2, big, MAX_VALUE, NULL), 0);
+    RC_CHECK_EQ_INT(rc_batch_get(b, "lim", "b1", 2, NULL), 1);
+    RC_CHECK_EQ_INT(rc_batch_get(b, "lim", "b2", 2, NULL), 2);
+    RC_CHECK_EQ_INT(rc_batch_count(b), 3);
     RC_CHECK_RC(rc_batch_exec(b), 0);
-    RC_CHECK_RC(rc_batch_get_result(b, 0)->status, RC_EVALUE_TOO_LARGE);
-    RC_CHECK_RC(rc_batch_get_result(b, 1)->status, 0);
-    RC_CHECK_RC(rc_batch_get_result(b, 2)->status, RC_EMISS);
-    const rc_batch_result *r = rc_batch_get_result(b, 3);
+    RC_CHECK_RC(rc_batch_get_result(b, 0)->status, 0);
+    RC_CHECK_RC(rc_batch_get_result(b, 1)->status, RC_EMISS);
+    const rc_batch_result *r = rc_batch_get_result(b, 2);
     RC_CHECK_RC(r->status, 0);
     RC_CHECK_MEM(r->value.data, r->value.len, big, (size_t)MAX_VALUE);
     rc_batch_free(b);
     RC_CHECK_RC(rc_ping(c), 0);
 }
 
-static void test_frame_limit_closes(void)
+/* bytes_in - what the server has read from all clients so far (STATS through c). */
+static long long bytes_in(rc_client *c)
+{
+    long long n = rc_harness_node_stat(c, "bytes_in");
+    RC_CHECK(n >= 0);
+    return n;
+}
+
+/*
+ * refused - check that the last call on c was refused locally with a message
+ * naming `limit`, that the server read less than `size` bytes meanwhile
+ * (so the request was not sent), and that c still works.
+ */
+static void refused(rc_client *c, long long before, size_t size, const char *limit)
+{
+    RC_CHECK(strstr(rc_client_error_message(c), limit) != NULL);
+    RC_CHECK(strstr(rc_client_error_message(c), "nothing was sent") != NULL);
+    RC_CHECK_EQ_INT(rc_client_ok(c), 1);
+    RC_CHECK_RC(rc_ping(c), 0);
+    RC_CHECK(bytes_in(conns[0]) - before < (long long)size);
+}
+
+static void test_oversized_refused_before_sending(void)
 {
     rc_client *c = conns[1];
-    size_t len = rc_server_info_get(c)->max_frame; /* value alone fills a whole frame */
-    uint8_t *huge = calloc(1, len);
+    const rc_server_info *info = rc_server_info_get(c);
+    size_t len = info->max_frame; /* the value alone fills a whole frame */
+    uint8_t *huge = calloc(1, len + 1);
     RC_CHECK(huge != NULL);
-    int rc = rc_set(c, "lim", "huge", 4, huge, len, NULL, NULL);
-    free(huge);
-    /* The server answers FRAME_TOO_LARGE and closes; depending on timing the
-     * client sees that answer or only the closed socket. */
-    RC_CHECK(rc == RC_EFRAME_TOO_LARGE || rc == RC_ECLOSED || rc == RC_EIO);
-    RC_CHECK_EQ_INT(rc_client_ok(c), 0);
-    RC_CHECK_RC(rc_ping(c), RC_ECLOSED);
+    memset(huge, 'k', len);
 
-    /* Others are fine, and nothing was stored. */
+    long long before = bytes_in(conns[0]);
+    RC_CHECK_RC(rc_set(c, "lim", "huge", 4, huge, len, NULL, NULL), RC_EVALUE_TOO_LARGE);
+    refused(c, before, len, "max-value");
+
+    before = bytes_in(conns[0]);
+    RC_CHECK_RC(rc_set(c, "lim", huge, (size_t)info->max_key + 1, "v", 1, NULL, NULL),
+                RC_EKEY_TOO_LONG);
+    refused(c, before, (size_t)info->max_key + 1, "max-key");
+
+    /* A request that is not a value: namespace settings text over max-frame. */
+    huge[len] = '\0';
+    before = bytes_in(conns[0]);
+    RC_CHECK_RC(rc_ns_config(c, "lim", (const char *)huge, NULL), RC_EFRAME_TOO_LARGE);
+    refused(c, before, len, "max-frame");
+    free(huge);
+
+    /* Nothing was stored, and the connection goes on serving. */
     rc_value v;
-    RC_CHECK_RC(rc_get(conns[0], "lim", "huge", 4, NULL, &v), RC_EMISS);
+    RC_CHECK_RC(rc_get(c, "lim", "huge", 4, NULL, &v), RC_EMISS);
+    RC_CHECK_RC(rc_set(c, "lim", "after", 5, "ok", 2, NULL, NULL), 0);
 }
 
 int main(void)
@@ -130,7 +166,7 @@ int main(void)
     RC_CHECK(rc_harness_start(&srv, args) == 0);
     RC_TEST_RUN(test_connection_limit);
     RC_TEST_RUN(test_value_size_limit);
-    RC_TEST_RUN(test_frame_limit_closes);
+    RC_TEST_RUN(test_oversized_refused_before_sending);
     for (int i = 0; i < MAX_CONNS; i++)
         rc_close(conns[i]);
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);

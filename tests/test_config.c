@@ -524,12 +524,21 @@ static void test_subscribe_options(void)
     rc_config_free(&cfg);
 }
 
+/* mem_open - a stream into a growing malloc'ed buffer (*text, *len); fclose, then free(*text). */
+static FILE *mem_open(char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *out = open_memstream(text, len);
+    RC_CHECK(out != NULL);
+    return out;
+}
+
 static void test_help(void)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    RC_CHECK(out != NULL);
+    char *text;
+    size_t len;
+    FILE *out = mem_open(&text, &len);
     rc_config_usage(out, "recache-server");
     fclose(out);
     RC_CHECK(strstr(text, "usage: recache-server") != NULL);
@@ -551,6 +560,171 @@ static void test_help(void)
     RC_CONFIG_OPTIONS(CHECK_OPTION)
 #undef CHECK_OPTION
     RC_CHECK(strstr(text, "namespace NAME") != NULL);
+    free(text);
+}
+
+/* Messages of the command line a new user meets first (issue 14). */
+static void test_first_contact_messages(void)
+{
+    rc_config cfg;
+    rc_config_action action;
+    rc_config_init(&cfg);
+    /* An unknown option is called unknown, whether or not a value follows it. */
+    const char *const bogus[] = {"--bogus", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, bogus), RC_EINVAL);
+    RC_CHECK(strstr(err, "unknown option '--bogus'") != NULL);
+    RC_CHECK(strstr(err, "needs a value") == NULL);
+    const char *const bogus_value[] = {"--port", "1", "--bogus", "x", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, bogus_value), RC_EINVAL);
+    RC_CHECK(strstr(err, "unknown option '--bogus'") != NULL);
+    /* A short option is named with the long one it most likely meant. */
+    const char *const short_port[] = {"-p", "abc", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, short_port), RC_EINVAL);
+    RC_CHECK(strstr(err, "unknown option '-p'") != NULL);
+    RC_CHECK(strstr(err, "did you mean --port?") != NULL);
+    const char *const short_ambiguous[] = {"-m", "1", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, short_ambiguous), RC_EINVAL);
+    RC_CHECK(strstr(err, "did you mean") == NULL);
+    /* -h is help. */
+    const char *const short_help[] = {"-h", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, short_help), 0);
+    RC_CHECK_EQ_INT(action, RC_CONFIG_HELP);
+    RC_CHECK_EQ_U64(cfg.port, 7400);
+    rc_config_free(&cfg);
+}
+
+static void test_resolve_bind(void)
+{
+    rc_config cfg;
+    rc_config_init(&cfg);
+    RC_CHECK_RC(rc_config_set(&cfg, "bind", "localhost", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_resolve_bind(&cfg, err, sizeof(err)), 0);
+    RC_CHECK(strcmp(cfg.bind, "127.0.0.1") == 0); /* IPv4 first: the CLI's default host */
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "bind", "::1", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_resolve_bind(&cfg, err, sizeof(err)), 0);
+    RC_CHECK(strcmp(cfg.bind, "::1") == 0); /* a literal stays */
+    RC_CHECK_RC(rc_config_set(&cfg, "bind", "no-such-host.invalid", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_resolve_bind(&cfg, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "bind: 'no-such-host.invalid'") != NULL);
+    RC_CHECK(strcmp(cfg.bind, "no-such-host.invalid") == 0);
+    rc_config_free(&cfg);
+}
+
+static void test_check_machine(void)
+{
+    rc_config cfg;
+    rc_config_init(&cfg);
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 8 * RC_GB, 2, err, sizeof(err)), 0);
+    /* Memory: at most the physical memory; unknown (0) is not checked. */
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 512 * RC_MB, 2, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "memory:") != NULL && strstr(err, "physical memory") != NULL);
+    RC_CHECK_RC(rc_config_check_machine(&cfg, RC_GB, 2, err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 0, 2, err, sizeof(err)), 0);
+    /* Threads: RC_CONFIG_THREADS_PER_CPU per CPU, at least RC_CONFIG_THREADS_FLOOR. */
+    cfg.threads = RC_CONFIG_THREADS_FLOOR;
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 0, 1, err, sizeof(err)), 0);
+    cfg.threads = RC_CONFIG_THREADS_FLOOR + 1;
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 0, 1, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "threads: 17 workers for 1 CPUs") != NULL);
+    cfg.threads = 8 * RC_CONFIG_THREADS_PER_CPU;
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 0, 8, err, sizeof(err)), 0);
+    cfg.threads = 1000;
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 0, 2, err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "threads: 1000") != NULL);
+    cfg.threads = 0; /* one per CPU */
+    RC_CHECK_RC(rc_config_check_machine(&cfg, 0, 2, err, sizeof(err)), 0);
+    rc_config_free(&cfg);
+}
+
+/* Lines of the sample config that set something: every option but `config`, one namespace. */
+#define COUNT_OPTION(field, name, kind, def, lo, hi, help) +1
+#define RC_CONFIG_NOPTIONS_FOR_TEST                        (0 RC_CONFIG_OPTIONS(COUNT_OPTION) - 1 + 1)
+
+/*
+ * uncomment_settings - blank the "# " of every line of text that reads
+ * "# NAME = ..." (NAME one word) or "# namespace ...", leaving help lines
+ * commented.  Returns how many lines it uncommented.
+ */
+static int uncomment_settings(char *text)
+{
+    int n = 0;
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *eol = strchr(line, '\n');
+        int comment = strncmp(line, "# ", 2) == 0;
+        size_t word = comment ? strspn(line + 2, "abcdefghijklmnopqrstuvwxyz-") : 0;
+        if (word > 0 &&
+            (strncmp(line + 2 + word, " = ", 3) == 0 || strncmp(line + 2, "namespace ", 10) == 0)) {
+            line[0] = line[1] = ' ';
+            n++;
+        }
+        line = eol != NULL ? eol + 1 : NULL;
+    }
+    return n;
+}
+
+/* The sample config: every option of the table, at its default, and it parses. */
+static void test_example(void)
+{
+    char *text;
+    size_t len;
+    FILE *out = mem_open(&text, &len);
+    rc_config_write_example(out);
+    fclose(out);
+#define CHECK_EXAMPLE(field, name, kind, def, lo, hi, help)                                        \
+    do {                                                                                           \
+        char line[512];                                                                            \
+        snprintf(line, sizeof(line), "\n# %s\n# %s = %s\n", help, name, def);                      \
+        RC_CHECK(strcmp(name, "config") == 0 || strstr(text, line) != NULL);                       \
+    } while (0);
+    RC_CONFIG_OPTIONS(CHECK_EXAMPLE)
+#undef CHECK_EXAMPLE
+    RC_CHECK(strstr(text, "\n# config =") == NULL); /* command line only */
+
+    rc_config cfg;
+    rc_config_init(&cfg);
+    RC_CHECK_RC(rc_config_parse_text(&cfg, text, len, "recache.conf.example", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.nnamespaces, 0);
+    /* Uncommented, every setting line sets its option (to the default) or a namespace. */
+    RC_CHECK_EQ_INT(uncomment_settings(text), RC_CONFIG_NOPTIONS_FOR_TEST);
+    RC_CHECK_RC(rc_config_parse_text(&cfg, text, len, "recache.conf.example", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.nnamespaces, 1);
+    RC_CHECK_RC(rc_config_validate(&cfg, err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.port, 7400);
+    rc_config_free(&cfg);
+    free(text);
+}
+
+/* The manual page: every option with its default, roff-escaped, and the exit statuses. */
+static void test_man(void)
+{
+    char *text;
+    size_t len;
+    FILE *out = mem_open(&text, &len);
+    rc_config_write_man(out, "9.8.7");
+    fclose(out);
+    RC_CHECK(strstr(text, ".TH RECACHE\\-SERVER 1 \"\" \"recache 9.8.7\"") != NULL);
+#define CHECK_MAN(field, name, kind, def, lo, hi, help)                                            \
+    do {                                                                                           \
+        char flag[96], escaped[64], *e = escaped;                                                  \
+        for (const char *c = name; *c != '\0'; c++) {                                              \
+            if (*c == '-')                                                                         \
+                *e++ = '\\';                                                                       \
+            *e++ = *c;                                                                             \
+        }                                                                                          \
+        *e = '\0';                                                                                 \
+        snprintf(flag, sizeof(flag), "\n.TP\n\\fB\\-\\-%s\\fR \\fIVALUE\\fR\n", escaped);          \
+        const char *entry = strstr(text, flag);                                                    \
+        RC_CHECK(entry != NULL);                                                                   \
+        const char *next = strstr(entry + 1, "\n.TP\n");                                           \
+        const char *d = strstr(entry, ". Default: ");                                              \
+        RC_CHECK(d != NULL && (next == NULL || d < next));                                         \
+    } while (0);
+    RC_CONFIG_OPTIONS(CHECK_MAN)
+#undef CHECK_MAN
+    RC_CHECK(strstr(text, ".SH EXIT STATUS") != NULL);
+    /* No line of option text may become a roff request. */
+    RC_CHECK(strstr(text, "\n'") == NULL);
     free(text);
 }
 
@@ -589,6 +763,11 @@ int main(void)
     RC_TEST_RUN(test_lease_options);
     RC_TEST_RUN(test_subscribe_options);
     RC_TEST_RUN(test_help);
+    RC_TEST_RUN(test_first_contact_messages);
+    RC_TEST_RUN(test_resolve_bind);
+    RC_TEST_RUN(test_check_machine);
+    RC_TEST_RUN(test_example);
+    RC_TEST_RUN(test_man);
     RC_TEST_RUN(test_log_levels);
     fprintf(stderr, "test_config: all passed\n");
     return 0;

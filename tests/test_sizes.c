@@ -12,7 +12,7 @@
 #include "rc_store.h"
 #include "rc_test.h"
 
-#define ENTRY_BUDGET      64u
+#define ENTRY_BUDGET      72u
 #define CONNECTION_BUDGET 640u /* uv_tcp_t and uv_write_t are most of it */
 
 int main(void)

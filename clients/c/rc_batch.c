@@ -154,12 +154,20 @@ size_t rc_batch_count(const rc_batch *b)
  * rc__batch_push - copy the variable fields of a prepared request (views of
  * caller memory) into the batch and append it.  The arena length is rolled
  * back on failure so a refused operation leaves no trace.  Returns the
- * index or RC_ENOMEM / RC_EINVAL (batch full, or already executed).
+ * index or RC_ENOMEM / RC_EINVAL (batch full, or already executed), or the
+ * limit of the server's the request exceeds (rc__check_request: refused
+ * here, at queue time, so an executed batch never carries it).
  */
 static long rc__batch_push(rc_batch *b, const rc_msg *req)
 {
     if (b->executed || b->nops >= RC__BATCH_MAX_OPS)
         return RC_EINVAL;
+    long size = rc_encoded_size(req);
+    if (size < 0)
+        return size;
+    int err = rc__check_request(b->client, req, (size_t)size);
+    if (err)
+        return err;
     if (b->nops == b->ops_cap) {
         size_t cap = b->ops_cap ? b->ops_cap * 2 : 64;
         rc__batch_op *ops = realloc(b->ops, cap * sizeof *ops);
@@ -171,7 +179,7 @@ static long rc__batch_push(rc_batch *b, const rc_msg *req)
     rc__batch_op *op = &b->ops[b->nops];
     size_t mark = b->req_bytes.len;
     op->req = *req;
-    int err = rc__arena_copy(&b->req_bytes, req->ns.ptr, req->ns.len, 0, &op->ns_off);
+    err = rc__arena_copy(&b->req_bytes, req->ns.ptr, req->ns.len, 0, &op->ns_off);
     if (err == 0)
         err = rc__arena_copy(&b->req_bytes, req->key.ptr, req->key.len, 0, &op->key_off);
     if (err == 0)

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -122,6 +123,33 @@ int rc__check_usable(const rc_client *c)
     if (c == NULL)
         return RC_EINVAL;
     return c->usable ? 0 : RC_ECLOSED;
+}
+
+int rc__check_request(rc_client *c, const rc_msg *req, size_t frame_len)
+{
+    const rc_server_info *info = &c->info;
+    if (info->max_key > 0 && req->key.len > info->max_key) {
+        snprintf(c->errmsg, sizeof c->errmsg,
+                 "key of %" PRIu32 " bytes exceeds the server's max-key of %u bytes; "
+                 "nothing was sent",
+                 req->key.len, (unsigned)info->max_key);
+        return RC_EKEY_TOO_LONG;
+    }
+    if (info->max_value > 0 && req->opcode == RC_OP_SET && req->value.len > info->max_value) {
+        snprintf(c->errmsg, sizeof c->errmsg,
+                 "value of %" PRIu32 " bytes exceeds the server's max-value of %" PRIu32
+                 " bytes; nothing was sent",
+                 req->value.len, info->max_value);
+        return RC_EVALUE_TOO_LARGE;
+    }
+    if (info->max_frame > 0 && frame_len > info->max_frame) {
+        snprintf(c->errmsg, sizeof c->errmsg,
+                 "request of %zu bytes exceeds the server's max-frame of %" PRIu32
+                 " bytes; nothing was sent",
+                 frame_len, info->max_frame);
+        return RC_EFRAME_TOO_LARGE;
+    }
+    return 0;
 }
 
 /*
@@ -466,6 +494,9 @@ int rc__call(rc_client *c, rc_msg *req, rc_msg *resp)
     long total = rc_encoded_size(req);
     if (total < 0)
         return (int)total;
+    err = rc__check_request(c, req, (size_t)total);
+    if (err)
+        return err;
     size_t head = (size_t)total - req->value.len;
     err = rc__reserve_wbuf(c, head);
     if (err)

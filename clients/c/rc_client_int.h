@@ -143,6 +143,18 @@ RC__INTERNAL int rc__status_to_rc(const rc_client *c, const rc_msg *resp);
  */
 RC__INTERNAL void rc__note_error(rc_client *c, const rc_msg *resp);
 
+/*
+ * rc__check_request - check an encoded request of frame_len bytes against
+ * the limits the server announced in HELLO, before anything is sent: a key
+ * over max_key (RC_EKEY_TOO_LONG), a SET value over max_value
+ * (RC_EVALUE_TOO_LARGE), a frame over max_frame (RC_EFRAME_TOO_LARGE).  A
+ * refused request leaves the connection usable (a frame over max_frame
+ * would make the server close it) and puts the reason in c->errmsg for
+ * rc_client_error_message.  Before HELLO completed (limits 0) nothing is
+ * checked.  Returns 0 or the code of the first limit exceeded.
+ */
+RC__INTERNAL int rc__check_request(rc_client *c, const rc_msg *req, size_t frame_len);
+
 /* rc__check_usable - RC_ECLOSED when the client was marked unusable, else 0. */
 RC__INTERNAL int rc__check_usable(const rc_client *c);
 

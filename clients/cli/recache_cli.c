@@ -1,12 +1,13 @@
 /*
  * recache_cli.c - recache-cli, the command-line tool for humans.
  *
- *   recache-cli [-h HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... [OPTIONS]
+ *   recache-cli [-H HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... [OPTIONS]
  *
  * Design.  Two tables drive everything: the command options (X-macro
  * CLI_OPTIONS: name, argument, help) and the commands (name, positional
  * argument range, which options they accept, handler, help), so --help,
- * argument checking and dispatch all come from one place.  A handler gets
+ * argument checking, dispatch and the manual page (--man, installed as
+ * recache-cli(1)) all come from one place.  A handler gets
  * the connected client and the parsed arguments, performs one library call
  * and prints its result; the library's return code becomes the exit status.
  *
@@ -17,6 +18,11 @@
  * `state=... lease=... [token=HEX]` on stderr, so scripts can take the
  * token), `fill` the matching SET carrying that token.
  *
+ * Values: `set` and `fill` take VALUE as an argument, `-` to read it from
+ * stdin, or --value-file FILE; any bytes, up to the server's max-value
+ * (the library refuses a larger value before sending it).  The value is
+ * read before connecting, so a missing file costs no connection.
+ *
  * Subscribe: `subscribe [NS...]` prints the node's invalidation events one
  * line each ("seq=N kind=key ns=... version=... key=... mode=hard cause=set"), for
  * humans watching what invalidates what; --count N stops after N events.
@@ -26,6 +32,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +50,8 @@ enum cli_exit {
 #define CLI_DEFAULT_PORT   7400
 #define CLI_MAX_POSITIONAL 64
 #define CLI_MAX_TAGS       255
+/* Largest value read from stdin or a file: the largest max-value any server accepts. */
+#define CLI_MAX_VALUE_BYTES ((size_t)1 << 30)
 
 /* Command options: X(ID, "name", "ARG" or NULL for a flag, "help"). */
 #define CLI_OPTIONS(X)                                                                             \
@@ -63,7 +72,8 @@ enum cli_exit {
     X(WAIT, "wait", "MS", "on a held miss, let the server park the read up to MS ms")              \
     X(FROM, "from", "SEQ", "resume after event SEQ (with --instance): missed events are replayed") \
     X(INSTANCE, "instance", "ID", "instance id SEQ came from (as printed by subscribe)")           \
-    X(MAX_EVENTS, "count", "N", "exit after N events (heartbeats not counted)")
+    X(MAX_EVENTS, "count", "N", "exit after N events (heartbeats not counted)")                    \
+    X(VALUE_FILE, "value-file", "FILE", "read the value from FILE instead of the VALUE argument")
 
 enum cli_option_id {
 #define CLI_OPT_ENUM(id, name, arg, help) CLI_OPT_##id,
@@ -102,6 +112,10 @@ typedef struct cli_args {
     uint64_t instance;
     uint64_t count; /* 0 = unlimited */
     const char *tags[CLI_MAX_TAGS];
+    const char *value_file; /* --value-file */
+    const char *value;      /* the value of set / fill (argument, stdin or file) */
+    size_t value_len;
+    char *value_buf; /* owns value when it was read */
 } cli_args;
 
 typedef int (*cli_handler)(rc_client *c, cli_args *a);
@@ -134,7 +148,7 @@ static int cli_fail(rc_client *c, int err)
         fprintf(stderr, "rejected: %s\n", rc_strerror(err));
         return CLI_REJECTED;
     }
-    if (detail[0] != '\0')
+    if (detail[0] != '\0' && strcmp(detail, rc_strerror(err)) != 0)
         fprintf(stderr, "error: %s: %s\n", rc_strerror(err), detail);
     else
         fprintf(stderr, "error: %s\n", rc_strerror(err));
@@ -244,6 +258,9 @@ static int cli_apply_option(enum cli_option_id id, const char *val, cli_args *a)
         return cli_parse_u64(name, val, UINT64_MAX, &a->instance);
     case CLI_OPT_MAX_EVENTS:
         return cli_parse_u64(name, val, UINT64_MAX, &a->count);
+    case CLI_OPT_VALUE_FILE:
+        a->value_file = val;
+        return 0;
     default:
         return -1;
     }
@@ -324,9 +341,8 @@ static int cmd_ping(rc_client *c, cli_args *a)
 static int cmd_set(rc_client *c, cli_args *a)
 {
     rc_write_info info;
-    const char *value = a->pos[2];
     int err =
-        rc_set(c, a->pos[0], a->pos[1], strlen(a->pos[1]), value, strlen(value), &a->set, &info);
+        rc_set(c, a->pos[0], a->pos[1], strlen(a->pos[1]), a->value, a->value_len, &a->set, &info);
     if (err)
         return cli_fail(c, err);
     printf("OK ns_version=%" PRIu64 " entry_version=%" PRIu64 "\n", info.ns_version,
@@ -435,8 +451,7 @@ static int cmd_fill(rc_client *c, cli_args *a)
     rc_write_info info;
     if (cli_parse_token(a->pos[2], &token))
         return CLI_ERROR;
-    const char *value = a->pos[3];
-    int err = rc_fill(c, a->pos[0], a->pos[1], strlen(a->pos[1]), &token, value, strlen(value),
+    int err = rc_fill(c, a->pos[0], a->pos[1], strlen(a->pos[1]), &token, a->value, a->value_len,
                       &a->set, &info);
     if (err)
         return cli_fail(c, err);
@@ -644,16 +659,20 @@ static int cmd_subscribe(rc_client *c, cli_args *a)
 
 static const cli_command cli_commands[] = {
     {"ping", "", 0, 0, 0, cmd_ping, "check the server answers"},
-    {"set", "NS KEY VALUE", 3, 3, SET_OPTIONS, cmd_set,
-     "store a value (exit 3 if a condition rejects it)"},
+    {"set", "NS KEY [VALUE|-]", 2, 3, SET_OPTIONS | OPT(VALUE_FILE), cmd_set,
+     "store VALUE ('-': read it from stdin; or --value-file FILE) (exit 3 if a condition rejects "
+     "it)"},
     {"get", "NS KEY", 2, 2, OPT(VERSION) | OPT(MIN_VERSION) | OPT(RAW), cmd_get,
      "print a value (exit 1 on a miss; -v: metadata on stderr)"},
     {"lget", "NS KEY", 2, 2, OPT(WAIT) | OPT(VERSION) | OPT(MIN_VERSION) | OPT(RAW), cmd_lget,
      "lease read: value on stdout, 'state=fresh|stale|miss lease=none|granted|held "
      "[token=HEX]' on stderr (exit 0 hit, 1 miss, 2 lease held or wait timed out)"},
-    {"fill", "NS KEY TOKEN VALUE", 4, 4,
-     OPT(TTL) | OPT(STALE) | OPT(FLAGS) | OPT(ENTRY_VERSION) | OPT(TAG) | OPT(VERSION), cmd_fill,
-     "store VALUE under the lease TOKEN from lget (exit 3 if the lease is no longer current)"},
+    {"fill", "NS KEY TOKEN [VALUE|-]", 3, 4,
+     OPT(TTL) | OPT(STALE) | OPT(FLAGS) | OPT(ENTRY_VERSION) | OPT(TAG) | OPT(VERSION) |
+         OPT(VALUE_FILE),
+     cmd_fill,
+     "store VALUE ('-': stdin; or --value-file FILE) under the lease TOKEN from lget (exit 3 if "
+     "the lease is no longer current)"},
     {"del", "NS KEY", 2, 2, OPT(VERSION), cmd_del, "delete a key (exit 1 if absent)"},
     {"touch", "NS KEY MS", 3, 3, OPT(VERSION), cmd_touch, "give a live entry a new TTL"},
     {"stats", "[NS]", 0, 1, 0, cmd_stats, "server statistics, or one namespace's"},
@@ -679,13 +698,16 @@ static const cli_command cli_commands[] = {
 static void cli_usage(FILE *out)
 {
     fprintf(out,
-            "usage: recache-cli [-h HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... "
+            "usage: recache-cli [-H HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... "
             "[OPTIONS]\n\n"
-            "  -h, --host HOST   server address (default %s)\n"
+            "  -H, --host HOST   server address or name (default %s)\n"
             "  -p, --port PORT   server port (default %d)\n"
             "  --timeout MS      connect and per-request timeout (default 5000)\n"
             "  -v, --verbose     more detail (get: metadata on stderr)\n"
-            "  --help            this text\n\ncommands:\n",
+            "  -h, --help        this text\n"
+            "  --version         the version of recache-cli\n"
+            "  --man             this manual as a roff page (what man recache-cli shows)\n"
+            "\ncommands:\n",
             CLI_DEFAULT_HOST, CLI_DEFAULT_PORT);
     for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
         const cli_command *cmd = &cli_commands[i];
@@ -711,55 +733,310 @@ static const cli_command *cli_find_command(const char *name)
     return NULL;
 }
 
+/* ---- values and keys ------------------------------------------------------------------------ */
+
+/*
+ * cli_read_value - read all of f (named `what` in messages) into a malloc'ed
+ * buffer, at most CLI_MAX_VALUE_BYTES.  0 and *buf / *len, or -1 (message
+ * printed).
+ */
+static int cli_read_value(FILE *f, const char *what, char **buf, size_t *len)
+{
+    size_t cap = 64 * 1024, n = 0;
+    char *data = NULL;
+    for (;;) {
+        char *p = realloc(data, cap);
+        if (p == NULL) {
+            fprintf(stderr, "error: out of memory reading the value from %s\n", what);
+            free(data);
+            return -1;
+        }
+        data = p;
+        n += fread(data + n, 1, cap - n, f);
+        if (n < cap || n > CLI_MAX_VALUE_BYTES)
+            break;
+        cap = cap * 2 > CLI_MAX_VALUE_BYTES ? CLI_MAX_VALUE_BYTES + 1 : cap * 2;
+    }
+    if (ferror(f) || n > CLI_MAX_VALUE_BYTES) {
+        if (ferror(f))
+            fprintf(stderr, "error: cannot read the value from %s: %s\n", what, strerror(errno));
+        else
+            fprintf(stderr,
+                    "error: the value from %s is larger than %zu bytes, more than any server "
+                    "accepts\n",
+                    what, CLI_MAX_VALUE_BYTES);
+        free(data);
+        return -1;
+    }
+    *buf = data;
+    *len = n;
+    return 0;
+}
+
+/*
+ * cli_load_value - the value of set / fill: its argument (the last
+ * positional), stdin for "-", or --value-file.  Exactly one source.  0 or
+ * -1 (message printed).
+ */
+static int cli_load_value(const cli_command *cmd, cli_args *a)
+{
+    int at = cmd->max_args - 1; /* VALUE is the optional last argument */
+    const char *arg = a->npos > at ? a->pos[at] : NULL;
+    if (arg != NULL && a->value_file != NULL) {
+        fprintf(stderr, "error: %s takes the value from VALUE or --value-file, not both\n",
+                cmd->name);
+        return -1;
+    }
+    if (arg == NULL && a->value_file == NULL) {
+        fprintf(stderr, "error: %s needs a value: VALUE, '-' to read stdin, or --value-file FILE\n",
+                cmd->name);
+        return -1;
+    }
+    if (arg != NULL && strcmp(arg, "-") != 0) {
+        a->value = arg;
+        a->value_len = strlen(arg);
+        return 0;
+    }
+    const char *path = a->value_file;
+    bool use_stdin = arg != NULL || strcmp(path, "-") == 0;
+    FILE *f = use_stdin ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "error: cannot open value file '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = cli_read_value(f, use_stdin ? "stdin" : path, &a->value_buf, &a->value_len);
+    if (!use_stdin)
+        fclose(f);
+    a->value = a->value_buf;
+    return rc;
+}
+
+/*
+ * cli_check_names - a namespace or key given as an empty string gets its
+ * own message (the library would only say "invalid argument").  Commands
+ * whose usage starts with "NS" take a namespace first, with the word "KEY"
+ * next a key second.  0 or -1 (message printed).
+ */
+static int cli_check_names(const cli_command *cmd, const cli_args *a)
+{
+    if (strncmp(cmd->usage, "NS", 2) == 0 && a->npos > 0 && a->pos[0][0] == '\0') {
+        fprintf(stderr, "error: the namespace name is empty (give 1 to 255 bytes)\n");
+        return -1;
+    }
+    int takes_key = strncmp(cmd->usage, "NS KEY", 6) == 0 &&
+                    (cmd->usage[6] == ' ' || cmd->usage[6] == '\0'); /* not ns-config's KEY=VALUE */
+    if (takes_key && a->npos > 1 && a->pos[1][0] == '\0') {
+        fprintf(stderr, "error: the key is empty (a key is 1 byte up to the server's max-key)\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- global options and connecting ----------------------------------------------------------- */
+
 /* Connection settings from the global options. */
 typedef struct cli_global {
     rc_client_options conn;
     int verbose;
     int help;
+    int version;
+    int man;
 } cli_global;
+
+/* cli_parse_port - "1".."65535" into *port.  0 or -1 (one message printed). */
+static int cli_parse_port(const char *s, uint16_t *port)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno == ERANGE || v == 0 || v > 65535) {
+        fprintf(stderr, "error: port: '%s' is not a port number (1..65535)\n", s);
+        return -1;
+    }
+    *port = (uint16_t)v;
+    return 0;
+}
 
 /*
  * cli_parse_global - consume the options before the command.  Returns the
  * index of the command name in argv, argc when none is left, or -1 (message
- * printed).
+ * printed).  -h is help; the host is -H / --host.  A -h followed by more
+ * arguments is refused rather than ignored: old scripts wrote -h HOST, and
+ * printing help with exit 0 would hide that their command never ran.
  */
 static int cli_parse_global(int argc, char **argv, cli_global *g)
 {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0) {
+        if (strcmp(arg, "-h") == 0 && i + 1 < argc) {
+            fprintf(stderr, "error: -h is --help; give the host with -H HOST or --host HOST\n");
+            return -1;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             g->help = 1;
+            continue;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            g->version = 1;
+            continue;
+        }
+        if (strcmp(arg, "--man") == 0) {
+            g->man = 1;
             continue;
         }
         if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
             g->verbose = 1;
             continue;
         }
+        int takes_value = strcmp(arg, "-H") == 0 || strcmp(arg, "--host") == 0 ||
+                          strcmp(arg, "-p") == 0 || strcmp(arg, "--port") == 0 ||
+                          strcmp(arg, "--timeout") == 0;
+        if (!takes_value) {
+            fprintf(stderr, "error: unknown option %s (see --help)\n", arg);
+            return -1;
+        }
         if (i + 1 >= argc) {
-            fprintf(stderr, "error: unknown option or missing value: %s\n", arg);
+            fprintf(stderr, "error: %s needs a value\n", arg);
             return -1;
         }
         const char *val = argv[++i];
         uint32_t n;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--host") == 0) {
+        if (strcmp(arg, "-H") == 0 || strcmp(arg, "--host") == 0) {
             g->conn.host = val;
         } else if (strcmp(arg, "-p") == 0 || strcmp(arg, "--port") == 0) {
-            if (cli_parse_u32("port", val, &n) || n == 0 || n > 65535) {
-                fprintf(stderr, "error: port must be 1..65535\n");
+            if (cli_parse_port(val, &g->conn.port))
+                return -1;
+        } else {
+            if (cli_parse_u32("timeout", val, &n))
+                return -1;
+            if (n == 0) {
+                fprintf(stderr, "error: timeout: must be at least 1 ms\n");
                 return -1;
             }
-            g->conn.port = (uint16_t)n;
-        } else if (strcmp(arg, "--timeout") == 0) {
-            if (cli_parse_u32("timeout", val, &n) || n == 0)
-                return -1;
             g->conn.connect_timeout_ms = g->conn.io_timeout_ms = n;
-        } else {
-            fprintf(stderr, "error: unknown option %s\n", arg);
-            return -1;
         }
     }
     return i;
+}
+
+/* cli_connect_failed - why rc_connect failed, with what to check.  Returns CLI_ERROR. */
+static int cli_connect_failed(const cli_global *g, int err)
+{
+    const char *host = g->conn.host;
+    int v6 = strchr(host, ':') != NULL;
+    char where[300];
+    snprintf(where, sizeof where, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+             (unsigned)g->conn.port);
+    if (err == RC_ECONNECT)
+        fprintf(stderr,
+                "error: cannot connect to %s: nothing accepts connections there (is "
+                "recache-server running, listening on that address and port? see -H/--host, "
+                "-p/--port)\n",
+                where);
+    else if (err == RC_ETIMEDOUT)
+        fprintf(stderr,
+                "error: cannot connect to %s: no answer within %u ms (is the host reachable, or "
+                "a firewall dropping the connection?)\n",
+                where, (unsigned)(g->conn.connect_timeout_ms ? g->conn.connect_timeout_ms : 2000));
+    else if (err == RC_ERESOLVE)
+        fprintf(stderr, "error: cannot resolve host '%s' (see -H/--host)\n", host);
+    else
+        fprintf(stderr, "error: cannot connect to %s: %s\n", where, rc_strerror(err));
+    return CLI_ERROR;
+}
+
+/* cli_run - parse the command's arguments, load its value, connect, run it.  Exit status. */
+static int cli_run(const cli_global *g, const cli_command *cmd, int argc, char **argv)
+{
+    cli_args args = {0};
+    args.verbose = g->verbose;
+    args.set.stale_ms = RC_STALE_DEFAULT;
+    if (cli_parse_command_args(cmd, argc, argv, &args) || cli_check_names(cmd, &args))
+        return CLI_ERROR;
+    if ((cmd->options & OPT(VALUE_FILE)) && cli_load_value(cmd, &args))
+        return CLI_ERROR;
+
+    rc_client *c = NULL;
+    int err = rc_connect(&g->conn, &c);
+    int status = err ? cli_connect_failed(g, err) : cmd->run(c, &args);
+    rc_close(c);
+    free(args.value_buf);
+    return status;
+}
+
+/* ---- manual page ---------------------------------------------------------------------------- */
+
+/* cli_man_text - s as roff text: backslashes and dashes escaped, never a control line. */
+static void cli_man_text(FILE *out, const char *s)
+{
+    fputs(*s == '.' || *s == '\'' ? "\\&" : "", out);
+    for (; *s != '\0'; s++)
+        fputs(*s == '-' ? "\\-" : *s == '\\' ? "\\e" : (char[]){*s, '\0'}, out);
+}
+
+/*
+ * cli_man - the recache-cli(1) manual page (roff), generated from the same
+ * tables as --help: every command with its arguments, help and options.
+ */
+static void cli_man(FILE *out)
+{
+    fprintf(
+        out,
+        ".\\\" Generated from the command tables (clients/cli/recache_cli.c); do not edit.\n"
+        ".TH RECACHE\\-CLI 1 \"\" \"recache %s\" \"User Commands\"\n"
+        ".SH NAME\nrecache\\-cli \\- command\\-line client of the recache server\n"
+        ".SH SYNOPSIS\n.B recache\\-cli\n[\\fB\\-H\\fR \\fIHOST\\fR] [\\fB\\-p\\fR \\fIPORT\\fR] "
+        "[\\fB\\-\\-timeout\\fR \\fIMS\\fR] [\\fB\\-v\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR...] "
+        "[\\fIOPTIONS\\fR]\n"
+        ".SH DESCRIPTION\nrecache\\-cli connects to one recache\\-server, runs one command "
+        "through librecache and prints its result: values on standard output, metadata "
+        "(\\fB\\-v\\fR) and errors on standard error.  A value comes from an argument, from "
+        "standard input (\\fB\\-\\fR) or from a file (\\fB\\-\\-value\\-file\\fR), so any "
+        "bytes up to the server's max\\-value can be stored.\n"
+        ".SH GLOBAL OPTIONS\n"
+        ".TP\n\\fB\\-H\\fR, \\fB\\-\\-host\\fR \\fIHOST\\fR\nServer address or name "
+        "(default %s).\n"
+        ".TP\n\\fB\\-p\\fR, \\fB\\-\\-port\\fR \\fIPORT\\fR\nServer port (default %d).\n"
+        ".TP\n\\fB\\-\\-timeout\\fR \\fIMS\\fR\nConnect and per\\-request timeout "
+        "(default 5000).\n"
+        ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nMore detail (get: metadata on standard "
+        "error).\n"
+        ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nList commands and options.\n"
+        ".TP\n\\fB\\-\\-version\\fR\nPrint the version.\n"
+        ".TP\n\\fB\\-\\-man\\fR\nPrint this manual page as roff.\n"
+        ".SH COMMANDS\n",
+        RECACHE_CLIENT_VERSION, CLI_DEFAULT_HOST, CLI_DEFAULT_PORT);
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+        const cli_command *cmd = &cli_commands[i];
+        fputs(".TP\n\\fB", out);
+        cli_man_text(out, cmd->name);
+        fputs("\\fR ", out);
+        cli_man_text(out, cmd->usage);
+        fputs("\n", out);
+        cli_man_text(out, cmd->help);
+        fputs(".\n", out);
+        for (int id = 0; id < CLI_OPT_COUNT; id++) {
+            if (!(cmd->options & (1u << id)))
+                continue;
+            fputs(".br\n\\fB\\-\\-", out);
+            cli_man_text(out, cli_options[id].name);
+            fputs("\\fR", out);
+            if (cli_options[id].arg != NULL) {
+                fputs(" \\fI", out);
+                cli_man_text(out, cli_options[id].arg);
+                fputs("\\fR", out);
+            }
+            fputs(": ", out);
+            cli_man_text(out, cli_options[id].help);
+            fputs("\n", out);
+        }
+    }
+    fputs(".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nMiss: the key was not found.\n"
+          ".TP\n2\nError (the message on standard error says why).\n"
+          ".TP\n3\nA write rejected by its condition or by a lost lease.\n"
+          ".SH SEE ALSO\nrecache\\-server(1)\n",
+          out);
 }
 
 int main(int argc, char **argv)
@@ -772,6 +1049,14 @@ int main(int argc, char **argv)
         cli_usage(stdout);
         return CLI_OK;
     }
+    if (g.version) {
+        printf("recache-cli %s\n", RECACHE_CLIENT_VERSION);
+        return CLI_OK;
+    }
+    if (g.man) {
+        cli_man(stdout);
+        return fflush(stdout) == 0 ? CLI_OK : CLI_ERROR;
+    }
     if (at >= argc) {
         cli_usage(stderr);
         return CLI_ERROR;
@@ -781,21 +1066,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: unknown command '%s' (see --help)\n", argv[at]);
         return CLI_ERROR;
     }
-    cli_args args = {0};
-    args.verbose = g.verbose;
-    args.set.stale_ms = RC_STALE_DEFAULT;
-    if (cli_parse_command_args(cmd, argc - at - 1, argv + at + 1, &args))
-        return CLI_ERROR;
-
-    rc_client *c;
-    int err = rc_connect(&g.conn, &c);
-    if (err) {
-        fprintf(stderr, "error: cannot connect to %s:%u: %s\n", g.conn.host, (unsigned)g.conn.port,
-                rc_strerror(err));
-        return CLI_ERROR;
-    }
-    int status = cmd->run(c, &args);
-    rc_close(c);
+    int status = cli_run(&g, cmd, argc - at - 1, argv + at + 1);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "error: writing output failed\n");
         return CLI_ERROR;

@@ -16,6 +16,8 @@
 #ifndef RECACHE_RC_ERRORS_H
 #define RECACHE_RC_ERRORS_H
 
+#include "recache/rc_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -89,10 +91,10 @@ enum rc_status {
  * recache function (0 gives "success"; unknown codes give "unknown error").
  * Never returns NULL; thread-safe.
  */
-const char *rc_strerror(int err);
+RC_EXPORT const char *rc_strerror(int err);
 
 /* rc_error_name - the symbolic name ("MISS", "TIMEDOUT", ...), or "UNKNOWN". */
-const char *rc_error_name(int err);
+RC_EXPORT const char *rc_error_name(int err);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,18 @@
  * RC_ESLOW_CONSUMER); every other error leaves it usable.  Out of memory
  * inside the library returns RC_ENOMEM.
  *
+ * Limits: the library knows the server's limits from HELLO
+ * (rc_server_info_get) and refuses, before sending anything, a key over
+ * max_key (RC_EKEY_TOO_LONG), a value over max_value (RC_EVALUE_TOO_LARGE)
+ * or any request whose frame would exceed max_frame (RC_EFRAME_TOO_LARGE).
+ * Such a refusal leaves the connection usable (rc_client_ok() stays 1) and
+ * rc_client_error_message() says which limit was hit; only an
+ * RC_EFRAME_TOO_LARGE the server sent closes the connection.
+ *
+ * ABI: only declarations marked RC_EXPORT are exported by librecache.so
+ * (SONAME librecache.so.N; N changes with every incompatible release, see
+ * docs/DESIGN.md).  Link the static librecache.a for no runtime dependency.
+ *
  * Ownership: values returned in rc_value are owned by the caller and freed
  * with rc_value_free(); text results (stats) with free().
  *
@@ -37,6 +49,7 @@
 #include <stdint.h>
 
 #include "recache/rc_errors.h"
+#include "recache/rc_export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,23 +92,25 @@ typedef struct rc_server_info {
  * RC_ERESOLVE, RC_ECONNECT, RC_ETIMEDOUT, RC_ECLOSED, RC_EPROTOCOL, RC_EBAD_VERSION,
  * RC_ESERVER_BUSY (connection limit reached), RC_ENOMEM.
  */
-int rc_connect(const rc_client_options *opts, rc_client **out);
+RC_EXPORT int rc_connect(const rc_client_options *opts, rc_client **out);
 
 /* rc_close - close the connection and free the client.  NULL is allowed. */
-void rc_close(rc_client *c);
+RC_EXPORT void rc_close(rc_client *c);
 
 /* rc_client_ok - 1 while the connection is usable, 0 after a fatal error. */
-int rc_client_ok(const rc_client *c);
+RC_EXPORT int rc_client_ok(const rc_client *c);
 
 /* rc_server_info_get - the HELLO answer (valid while c lives). */
-const rc_server_info *rc_server_info_get(const rc_client *c);
+RC_EXPORT const rc_server_info *rc_server_info_get(const rc_client *c);
 
 /*
  * rc_client_error_message - the server's message from the last error
- * response (status >= 32, e.g. why an ns-config setting was refused), or ""
- * when the last call got none.  Valid until the next call on c.
+ * response (status >= 32, e.g. why an ns-config setting was refused), or
+ * the library's own explanation when it refused a request for its size
+ * before sending it; "" when the last call got none.  Valid until the next
+ * call on c.
  */
-const char *rc_client_error_message(const rc_client *c);
+RC_EXPORT const char *rc_client_error_message(const rc_client *c);
 
 /*
  * A value read from the server.  data is malloc'ed (NUL-terminated for
@@ -111,7 +126,7 @@ typedef struct rc_value {
     int stale;            /* 1 when served stale (expired or soft-invalidated) */
 } rc_value;
 
-void rc_value_free(rc_value *v);
+RC_EXPORT void rc_value_free(rc_value *v);
 
 /* Read options; NULL means current version, no minimum. */
 typedef struct rc_get_options {
@@ -143,56 +158,60 @@ typedef struct rc_write_info {
     uint64_t entry_version;
 } rc_write_info;
 
-int rc_ping(rc_client *c);
+RC_EXPORT int rc_ping(rc_client *c);
 
 /* rc_get - 0 and *out filled (caller frees), or RC_EMISS, or an error.
  * On RC_EMISS, out->data is NULL and out->ns_version is the version looked up. */
-int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
-           const rc_get_options *opts, rc_value *out);
+RC_EXPORT int rc_get(rc_client *c, const char *ns, const void *key, size_t key_len,
+                     const rc_get_options *opts, rc_value *out);
 
 /* rc_set - 0, a rejection status (RC_EEXISTS, RC_ENOT_NEWER, RC_ECAS_MISMATCH), or an error.
- * opts may be NULL (plain set, namespace defaults).  info may be NULL. */
-int rc_set(rc_client *c, const char *ns, const void *key, size_t key_len, const void *value,
-           size_t value_len, const rc_set_options *opts, rc_write_info *info);
+ * opts may be NULL (plain set, namespace defaults).  info may be NULL.
+ * A value over the server's max_value is RC_EVALUE_TOO_LARGE, refused before
+ * sending: the client stays usable. */
+RC_EXPORT int rc_set(rc_client *c, const char *ns, const void *key, size_t key_len,
+                     const void *value, size_t value_len, const rc_set_options *opts,
+                     rc_write_info *info);
 
 /* rc_delete - 0 or RC_EMISS.  version 0 = current. */
-int rc_delete(rc_client *c, const char *ns, const void *key, size_t key_len, uint64_t version);
+RC_EXPORT int rc_delete(rc_client *c, const char *ns, const void *key, size_t key_len,
+                        uint64_t version);
 
 /* rc_touch - give a live entry a new TTL.  0 or RC_EMISS. */
-int rc_touch(rc_client *c, const char *ns, const void *key, size_t key_len, uint32_t ttl_ms,
-             uint64_t version);
+RC_EXPORT int rc_touch(rc_client *c, const char *ns, const void *key, size_t key_len,
+                       uint32_t ttl_ms, uint64_t version);
 
 /* rc_stats - server statistics as text ("name value" lines); ns NULL = global. *text malloc'ed. */
-int rc_stats(rc_client *c, const char *ns, char **text);
+RC_EXPORT int rc_stats(rc_client *c, const char *ns, char **text);
 
 /* Invalidation modes. */
 #define RC_HARD 0
 #define RC_SOFT 1
 
 /* rc_bump - make `to` (0 = current+1) current if higher; *version = resulting current. */
-int rc_bump(rc_client *c, const char *ns, uint64_t to, uint64_t *version);
+RC_EXPORT int rc_bump(rc_client *c, const char *ns, uint64_t to, uint64_t *version);
 
 /*
  * rc_ns_info - namespace report text (*text malloc'ed) and its current
  * version.  RC_EMISS if unknown.
  */
-int rc_ns_info(rc_client *c, const char *ns, char **text, uint64_t *version);
+RC_EXPORT int rc_ns_info(rc_client *c, const char *ns, char **text, uint64_t *version);
 
 /*
  * rc_ns_config - apply "name=value" settings (space or newline separated);
  * *text = resulting settings.
  */
-int rc_ns_config(rc_client *c, const char *ns, const char *settings, char **text);
+RC_EXPORT int rc_ns_config(rc_client *c, const char *ns, const char *settings, char **text);
 
 /* rc_invalidate_tag - hard or soft; *epoch (may be NULL) = the tag's new epoch. */
-int rc_invalidate_tag(rc_client *c, const char *tag, int mode, uint64_t *epoch);
+RC_EXPORT int rc_invalidate_tag(rc_client *c, const char *tag, int mode, uint64_t *epoch);
 
 /* rc_invalidate_key - hard or soft.  0 or RC_EMISS. */
-int rc_invalidate_key(rc_client *c, const char *ns, const void *key, size_t key_len, int mode,
-                      uint64_t version);
+RC_EXPORT int rc_invalidate_key(rc_client *c, const char *ns, const void *key, size_t key_len,
+                                int mode, uint64_t version);
 
 /* rc_flush - drop every entry on the server. */
-int rc_flush(rc_client *c);
+RC_EXPORT int rc_flush(rc_client *c);
 
 /*
  * ---- Lease reads (stale-while-revalidate and single flight) ----------------
@@ -242,7 +261,7 @@ typedef struct rc_lease_result {
     rc_value value;
 } rc_lease_result;
 
-void rc_lease_result_free(rc_lease_result *r);
+RC_EXPORT void rc_lease_result_free(rc_lease_result *r);
 
 /*
  * rc_lget - lease read.  Returns, with *out filled in every case below:
@@ -260,8 +279,8 @@ void rc_lease_result_free(rc_lease_result *r);
  *   RC_ETOO_MANY_WAITERS the server's bound on parked reads was reached.
  * or an error (out zeroed).  The client stays usable after all of the above.
  */
-int rc_lget(rc_client *c, const char *ns, const void *key, size_t key_len,
-            const rc_lget_options *opts, rc_lease_result *out);
+RC_EXPORT int rc_lget(rc_client *c, const char *ns, const void *key, size_t key_len,
+                      const rc_lget_options *opts, rc_lease_result *out);
 
 /*
  * rc_fill - store value under the lease `token` (a SET carrying it).  The
@@ -274,9 +293,9 @@ int rc_lget(rc_client *c, const char *ns, const void *key, size_t key_len,
  * the lease read addressed.  A zero token is RC_EINVAL (use rc_set).
  * Returns 0, RC_ELEASE_REJECTED, another rejection of opts->cond, or an error.
  */
-int rc_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
-            const rc_lease_token *token, const void *value, size_t value_len,
-            const rc_set_options *opts, rc_write_info *info);
+RC_EXPORT int rc_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
+                      const rc_lease_token *token, const void *value, size_t value_len,
+                      const rc_set_options *opts, rc_write_info *info);
 
 /*
  * What a fill callback produces.  The library zeroes it and sets
@@ -357,8 +376,9 @@ typedef struct rc_get_or_fill_options {
  * it left it to the namespace default, which the client does not know).
  * opts may be NULL.  Returns 0 or an error; out->data is NULL on error.
  */
-int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
-                   const rc_get_or_fill_options *opts, rc_fill_fn fill, void *ctx, rc_value *out);
+RC_EXPORT int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size_t key_len,
+                             const rc_get_or_fill_options *opts, rc_fill_fn fill, void *ctx,
+                             rc_value *out);
 
 /*
  * Pipelined batches.  Queue operations (nothing is sent), run them with one
@@ -376,35 +396,37 @@ typedef struct rc_batch_result {
     rc_lease_token token; /* LGET with lease GRANTED */
 } rc_batch_result;
 
-rc_batch *rc_batch_new(rc_client *c);
-void rc_batch_free(rc_batch *b);
-void rc_batch_reset(rc_batch *b);
-size_t rc_batch_count(const rc_batch *b);
+RC_EXPORT rc_batch *rc_batch_new(rc_client *c);
+RC_EXPORT void rc_batch_free(rc_batch *b);
+RC_EXPORT void rc_batch_reset(rc_batch *b);
+RC_EXPORT size_t rc_batch_count(const rc_batch *b);
 
-/* Queue calls return the operation's index (>= 0) or a negative error (RC_ENOMEM, RC_EINVAL). */
-long rc_batch_get(rc_batch *b, const char *ns, const void *key, size_t key_len,
-                  const rc_get_options *opts);
-long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t key_len, const void *value,
-                  size_t value_len, const rc_set_options *opts);
-long rc_batch_delete(rc_batch *b, const char *ns, const void *key, size_t key_len,
-                     uint64_t version);
+/* Queue calls return the operation's index (>= 0) or a negative error (RC_ENOMEM, RC_EINVAL,
+ * the argument checks of the single calls, and a server limit the operation exceeds, see
+ * "Limits" above: such an operation is never queued). */
+RC_EXPORT long rc_batch_get(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                            const rc_get_options *opts);
+RC_EXPORT long rc_batch_set(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                            const void *value, size_t value_len, const rc_set_options *opts);
+RC_EXPORT long rc_batch_delete(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                               uint64_t version);
 /*
  * rc_batch_lget - queue a lease read (statuses as rc_lget).  A parked LGET
  * does not hold back the answers to the operations queued after it; exec
  * waits for all of them, its I/O timeout extended by the longest wait_ms.
  */
-long rc_batch_lget(rc_batch *b, const char *ns, const void *key, size_t key_len,
-                   const rc_lget_options *opts);
+RC_EXPORT long rc_batch_lget(rc_batch *b, const char *ns, const void *key, size_t key_len,
+                             const rc_lget_options *opts);
 
 /*
  * rc_batch_exec - send every queued operation, read every answer.  Returns 0
  * when all answers arrived (each has its own status), or a connection error
  * (the client is then unusable).
  */
-int rc_batch_exec(rc_batch *b);
+RC_EXPORT int rc_batch_exec(rc_batch *b);
 
 /* rc_batch_get_result - result of operation i after exec; NULL if out of range. */
-const rc_batch_result *rc_batch_get_result(const rc_batch *b, size_t i);
+RC_EXPORT const rc_batch_result *rc_batch_get_result(const rc_batch *b, size_t i);
 
 /*
  * ---- Subscribe channel (PROTOCOL.md 5.15, 5.16, 8) -------------------------
@@ -445,7 +467,7 @@ typedef struct rc_event {
 } rc_event;
 
 /* rc_event_kind_name - "key", "tag", "bump", ... ("unknown" otherwise). */
-const char *rc_event_kind_name(int kind);
+RC_EXPORT const char *rc_event_kind_name(int kind);
 
 /*
  * rc_subscribe - send SUBSCRIBE on c: namespaces (n names; n = 0 = all),
@@ -455,8 +477,8 @@ const char *rc_event_kind_name(int kind);
  * rc_next_event; every request call on c returns RC_ESTATE (their answers
  * would be interleaved with events).  Returns 0 or an error.
  */
-int rc_subscribe(rc_client *c, const char *const *namespaces, size_t n, uint64_t from_seq,
-                 uint64_t instance_id, uint64_t *node_seq, uint64_t *node_instance);
+RC_EXPORT int rc_subscribe(rc_client *c, const char *const *namespaces, size_t n, uint64_t from_seq,
+                           uint64_t instance_id, uint64_t *node_seq, uint64_t *node_instance);
 
 /*
  * rc_next_event - wait up to timeout_ms for the next event of a subscribed
@@ -465,14 +487,14 @@ int rc_subscribe(rc_client *c, const char *const *namespaces, size_t n, uint64_t
  * heartbeats tell a quiet channel from a dead one), RC_ESTATE if c is not
  * subscribed, or a connection error (RC_ECLOSED after CLOSING, ...).
  */
-int rc_next_event(rc_client *c, uint32_t timeout_ms, rc_event *ev);
+RC_EXPORT int rc_next_event(rc_client *c, uint32_t timeout_ms, rc_event *ev);
 
 /*
  * rc_node_seq - the node's newest event sequence number and instance id,
  * from STATS (`events_published`, `instance_id`); either pointer may be
  * NULL.  RC_EPROTOCOL if the server does not report them.
  */
-int rc_node_seq(rc_client *c, uint64_t *seq, uint64_t *instance_id);
+RC_EXPORT int rc_node_seq(rc_client *c, uint64_t *seq, uint64_t *instance_id);
 
 /*
  * ---- L1 near-cache ---------------------------------------------------------
@@ -550,13 +572,13 @@ typedef struct rc_l1_stats {
  * in the background: the L1 is unhealthy until it has subscribed).  opts
  * may be NULL (defaults).  Returns 0 and *out, or RC_EINVAL, RC_ENOMEM.
  */
-int rc_l1_open(const rc_l1_options *opts, rc_l1 **out);
+RC_EXPORT int rc_l1_open(const rc_l1_options *opts, rc_l1 **out);
 
 /*
  * rc_l1_close - stop and join the channel thread, free everything.  NULL
  * allowed.  No other rc_l1 call on l1 may be running or follow.
  */
-void rc_l1_close(rc_l1 *l1);
+RC_EXPORT void rc_l1_close(rc_l1 *l1);
 
 /*
  * rc_l1_get - the current version's value of (ns, key): from the L1 when
@@ -564,8 +586,8 @@ void rc_l1_close(rc_l1 *l1);
  * answer then fills the L1 (per the race rule).  out as for rc_get (the
  * caller frees it).  Returns 0, RC_EMISS, or rc_get's errors.
  */
-int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
-              rc_value *out);
+RC_EXPORT int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
+                        rc_value *out);
 
 /*
  * rc_l1_set - write-through: rc_set through c (opts as rc_set, NULL =
@@ -575,14 +597,15 @@ int rc_l1_get(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t k
  * kept with its tags known: read-your-writes until the write's own KEY
  * event drops it.  Returns rc_set's result.
  */
-int rc_l1_set(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
-              const void *value, size_t value_len, const rc_set_options *opts, rc_write_info *info);
+RC_EXPORT int rc_l1_set(rc_l1 *l1, rc_client *c, const char *ns, const void *key, size_t key_len,
+                        const void *value, size_t value_len, const rc_set_options *opts,
+                        rc_write_info *info);
 
 /* rc_l1_invalidate_local - drop (ns, key) from this L1 only. */
-void rc_l1_invalidate_local(rc_l1 *l1, const char *ns, const void *key, size_t key_len);
+RC_EXPORT void rc_l1_invalidate_local(rc_l1 *l1, const char *ns, const void *key, size_t key_len);
 
 /* rc_l1_stats - a consistent snapshot of the counters. */
-void rc_l1_stats_get(rc_l1 *l1, rc_l1_stats *out);
+RC_EXPORT void rc_l1_stats_get(rc_l1 *l1, rc_l1_stats *out);
 
 /*
  * rc_l1_wait_applied - block until the L1 has applied the node's event
@@ -590,15 +613,15 @@ void rc_l1_stats_get(rc_l1 *l1, rc_l1_stats *out);
  * RC_ETIMEDOUT after timeout_ms.  How to know that another client's write
  * has reached this L1: rc_node_seq after the write, then this.
  */
-int rc_l1_wait_applied(rc_l1 *l1, uint64_t seq, uint32_t timeout_ms);
+RC_EXPORT int rc_l1_wait_applied(rc_l1 *l1, uint64_t seq, uint32_t timeout_ms);
 
 /*
  * rc_l1_pause - close the channel and stop reconnecting (the L1 turns
  * unhealthy and reads go to the server); rc_l1_resume - reconnect and
  * replay what was missed.  Both return at once; the thread acts on them.
  */
-void rc_l1_pause(rc_l1 *l1);
-void rc_l1_resume(rc_l1 *l1);
+RC_EXPORT void rc_l1_pause(rc_l1 *l1);
+RC_EXPORT void rc_l1_resume(rc_l1 *l1);
 
 /*
  * ---- Client-side placement (rendezvous hashing, PROTOCOL.md section 14) ----
@@ -613,8 +636,8 @@ void rc_l1_resume(rc_l1 *l1);
  * from FNV-1a 64 + splitmix64 over "node \0 ns \0 key".  Higher wins.
  * weight must be > 0 and finite (not checked here: see rc_hrw_rank).
  */
-double rc_hrw_score(const char *node, size_t node_len, const char *ns, size_t ns_len,
-                    const char *key, size_t key_len, double weight);
+RC_EXPORT double rc_hrw_score(const char *node, size_t node_len, const char *ns, size_t ns_len,
+                              const char *key, size_t key_len, double weight);
 
 /*
  * rc_hrw_rank - rank n nodes (NUL-terminated ids) for (ns, key): order_out
@@ -623,8 +646,8 @@ double rc_hrw_score(const char *node, size_t node_len, const char *ns, size_t ns
  * be NULL (all 1.0).  Returns 0, RC_EINVAL (n == 0, a NULL pointer, a
  * weight not > 0 and finite) or RC_ENOMEM.
  */
-int rc_hrw_rank(const char *const *nodes, const double *weights, size_t n, const char *ns,
-                size_t ns_len, const char *key, size_t key_len, size_t *order_out);
+RC_EXPORT int rc_hrw_rank(const char *const *nodes, const double *weights, size_t n, const char *ns,
+                          size_t ns_len, const char *key, size_t key_len, size_t *order_out);
 
 #ifdef __cplusplus
 }
