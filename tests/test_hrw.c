@@ -83,6 +83,12 @@ static void test_contract(void)
     const double zero[] = {1.0, 0.0}, negative[] = {-1.0, 1.0}, inf[] = {INFINITY, 1.0},
                  nan[] = {1.0, NAN};
     RC_CHECK_RC(rc_hrw_rank(nodes, NULL, 0, "ns", 2, "k", 1, order), RC_EINVAL);
+    const char *many[65];
+    size_t many_order[65];
+    for (size_t i = 0; i < 65; i++)
+        many[i] = "n:1";
+    RC_CHECK_RC(rc_hrw_rank(many, NULL, 64, "ns", 2, "k", 1, many_order), 0);
+    RC_CHECK_RC(rc_hrw_rank(many, NULL, 65, "ns", 2, "k", 1, many_order), RC_EINVAL);
     RC_CHECK_RC(rc_hrw_rank(NULL, NULL, 2, "ns", 2, "k", 1, order), RC_EINVAL);
     RC_CHECK_RC(rc_hrw_rank(nodes, NULL, 2, "ns", 2, "k", 1, NULL), RC_EINVAL);
     RC_CHECK_RC(rc_hrw_rank(with_null, NULL, 2, "ns", 2, "k", 1, order), RC_EINVAL);

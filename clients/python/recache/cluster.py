@@ -114,10 +114,11 @@ class Cluster:
     node did not acknowledge they raise :class:`ClusterError` carrying all
     the results (the nodes that did acknowledge keep the change).
 
-    No failover: a key whose node is down fails (ConnectionFailed) rather
-    than moving to another node, which would serve values the down node's
-    invalidations never reached.  One Client (connected lazily) per node;
-    like a Client, a Cluster is used by one thread at a time.
+    No failover (unlike the C rc_cluster, which moves a down node's keys to
+    the next node with capped TTLs and replays missed invalidations): a key
+    whose node is down fails with ConnectionFailed / ConnectionLost, and the
+    node is used again once it answers.  One Client (connected lazily) per
+    node; like a Client, a Cluster is used by one thread at a time.
     """
 
     def __init__(self, nodes: Sequence[NodeSpec], *, timeout: float = 5.0,
