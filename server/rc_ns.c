@@ -17,9 +17,10 @@
  * holds a namespace pointer, and once it returns, no operation can find
  * what it removed.  Creation only adds, under create_lock, publishing each
  * pointer with a release store after the namespace is initialised.
- * Lock order: a stripe's read side, then create_lock; reclamation takes
- * create_lock, then every stripe's write side.  Reclamation is never
- * called with a stripe held.
+ * Lock order: stripes before create_lock.  A creating operation holds its
+ * stripe's read side and then takes create_lock; reclamation takes every
+ * stripe's write side, then create_lock.  Reclamation is never called with
+ * a stripe held.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rc_ns.h"
@@ -253,9 +254,10 @@ static void rc__rebuild_slots_exclusive(rc_ns_registry *reg)
 uint32_t rc_ns_reclaim(rc_ns_registry *reg)
 {
     uint32_t freed = 0;
-    pthread_mutex_lock(&reg->create_lock);
+    /* Stripes first, then create_lock: the order a creating reader takes them in. */
     for (unsigned i = 0; i < RC__READ_STRIPES; i++)
         pthread_rwlock_wrlock(&reg->stripes[i].lock);
+    pthread_mutex_lock(&reg->create_lock);
     for (uint32_t id = 0; id < reg->next_id; id++) {
         rc_ns *ns = atomic_load_explicit(&reg->by_id[id], memory_order_relaxed);
         if (!ns || !rc_ns_reclaimable(ns))
@@ -270,9 +272,9 @@ uint32_t rc_ns_reclaim(rc_ns_registry *reg)
         atomic_fetch_sub_explicit(&reg->live, freed, memory_order_relaxed);
         atomic_fetch_add_explicit(&reg->reclaimed, freed, memory_order_relaxed);
     }
+    pthread_mutex_unlock(&reg->create_lock);
     for (unsigned i = 0; i < RC__READ_STRIPES; i++)
         pthread_rwlock_unlock(&reg->stripes[i].lock);
-    pthread_mutex_unlock(&reg->create_lock);
     return freed;
 }
 

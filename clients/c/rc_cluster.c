@@ -280,6 +280,7 @@ int rc_cluster_open(const rc_cluster_options *opts, rc_cluster **out)
     }
     cl->o.nodes = cl->names;
     cl->o.weights = cl->weights;
+    cl->last_node = cl->n;
     *out = cl;
     return 0;
 }
@@ -393,9 +394,19 @@ static int rc__routed(rc_cluster *cl, const char *ns, const void *key, size_t ke
         }
         if (served)
             *served = i;
+        cl->last_node = i;
         return err;
     }
+    cl->last_node = cl->n;
     return err;
+}
+
+int rc_cluster_last_node(const rc_cluster *cl, size_t *node)
+{
+    if (cl == NULL || node == NULL)
+        return RC_EINVAL;
+    *node = cl->last_node;
+    return cl->last_node < cl->n ? 0 : RC_ENO_NODE;
 }
 
 /* ---- single-key operations ------------------------------------------------------------------- */

@@ -67,6 +67,7 @@ struct rc_cluster {
     rc__nsver *versions; /* highest version seen per namespace */
     size_t nversions, cap_versions;
     uint64_t last_failover_ms; /* monotonic ms of the last failover (0 = never) */
+    size_t last_node;          /* node that answered the last routed call; n = none */
 };
 
 /* rc__cl_now_ms - monotonic milliseconds. */

@@ -731,6 +731,8 @@ RC_EXPORT int rc_cluster_owner(rc_cluster *cl, const char *ns, const void *key, 
                                size_t *node);
 /* rc_cluster_ns_version - the highest version of ns this client has seen (0 = none). */
 RC_EXPORT uint64_t rc_cluster_ns_version(rc_cluster *cl, const char *ns);
+/* rc_cluster_last_node - the node that answered the last routed call (RC_ENO_NODE if none). */
+RC_EXPORT int rc_cluster_last_node(const rc_cluster *cl, size_t *node);
 /* rc_cluster_poll - probe due nodes and run their catch-up now (calls do it too). */
 RC_EXPORT void rc_cluster_poll(rc_cluster *cl);
 
