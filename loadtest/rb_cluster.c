@@ -206,6 +206,11 @@ static void *rb__load_main(void *arg)
             rb__write(l, user, key);
         rb__publish_states(l);
     }
+    for (size_t i = 0; i < l->sh->nnodes; i++) {
+        rc_cluster_node_info info;
+        if (rc_cluster_node_get(l->cl, i, &info) == 0)
+            l->r.node[i].failovers = info.failovers;
+    }
     return NULL;
 }
 
@@ -338,6 +343,7 @@ static void rb__merge(rb__shared *sh, rb_cluster_result *res)
             res->verdicts[v] += r->verdicts[v];
         for (size_t i = 0; i < sh->nnodes; i++) {
             res->node[i].answered += r->node[i].answered;
+            res->node[i].failovers += r->node[i].failovers;
             rb_hist_add(&res->node[i].latency_us, &r->node[i].latency_us);
         }
     }
@@ -396,11 +402,6 @@ int rb_cluster_run(const rb_cluster_cfg *cfg, rb_cluster_result *res)
         pthread_join(sh.loads[t].tid, NULL);
         rc_cluster_close(sh.loads[t].cl);
         free(sh.loads[t].buf);
-    }
-    for (size_t i = 0; i < sh.nnodes && started; i++) {
-        rc_cluster_node_info info;
-        rc_cluster_node_get(control, i, &info);
-        res->node[i].failovers = info.failovers;
     }
     rb__merge(&sh, res);
     res->seconds = (double)(rb__ns() - sh.start_ns) / 1e9;

@@ -19,6 +19,7 @@
 #include "recache/rc_errors.h"
 #include "rb_cluster.h"
 #include "rb_engine.h"
+#include "rb_invalcost.h"
 #include "rb_l1.h"
 #include "rb_lists.h"
 #include "rb_report.h"
@@ -285,21 +286,35 @@ static int rb__load(const rb_opts *o, rb_trace *t)
     return 0;
 }
 
+/* rb__sim - the reference simulation of --policy; RC_EINVAL for an unknown policy. */
+static int rb__sim(const rb_opts *o, const rb_trace *t, uint64_t capacity, rb_trace_result *r)
+{
+    if (strcmp(o->policy, "sieve") == 0)
+        return rb_sieve_sim(t, capacity, r);
+    if (strcmp(o->policy, "clock") == 0)
+        return rb_clock_sim(t, capacity, r);
+    return RC_EINVAL;
+}
+
 static int rb__cmd_clocksim(const rb_opts *o)
 {
     rb_trace t;
     rb_trace_result r;
     if (o->capacity < 1)
         return rb__usage_error("--capacity must be at least 1");
+    if (strcmp(o->policy, "clock") != 0 && strcmp(o->policy, "sieve") != 0)
+        return rb__usage_error("--policy must be clock or sieve");
     int rc = rb__load(o, &t);
     if (rc != 0)
         return rc;
-    rc = rb_clock_sim(&t, (uint64_t)o->capacity, &r);
+    rc = rb__sim(o, &t, (uint64_t)o->capacity, &r);
     rb_trace_free(&t);
     if (rc != 0)
         return RB_EXIT_USAGE;
-    printf("clocksim: %llu requests, capacity %lld entries, %llu misses, miss ratio %.4f\n",
-           (unsigned long long)r.requests, o->capacity, (unsigned long long)r.misses, r.miss_ratio);
+    printf("clocksim: policy %s, %llu requests, capacity %lld entries, %llu misses, miss ratio "
+           "%.4f\n",
+           o->policy, (unsigned long long)r.requests, o->capacity, (unsigned long long)r.misses,
+           r.miss_ratio);
     return RB_EXIT_OK;
 }
 
@@ -327,8 +342,8 @@ static int rb__cmd_replay(const rb_opts *o)
         printf(
             "note: the memory limit was not reached, so nothing was evicted and the entry\n"
             "count is not the capacity; use a smaller --memory on the server or a longer trace\n");
-    if (info.entries > 0 && rb_clock_sim(&t, (uint64_t)info.entries, &sim) == 0)
-        printf("reference CLOCK at that capacity: miss ratio %.4f; difference %+.4f\n",
+    if (info.entries > 0 && rb__sim(o, &t, (uint64_t)info.entries, &sim) == 0)
+        printf("reference %s at that capacity: miss ratio %.4f; difference %+.4f\n", o->policy,
                sim.miss_ratio, r.miss_ratio - sim.miss_ratio);
     rb_trace_free(&t);
     return RB_EXIT_OK;
@@ -341,6 +356,28 @@ static int rb__cmd_gentrace(const rb_opts *o)
     int rc = rb_trace_generate(stdout, (uint64_t)o->keys, (uint64_t)o->count, o->alpha,
                                (uint64_t)o->seed);
     return rc == 0 ? RB_EXIT_OK : RB_EXIT_USAGE;
+}
+
+/* ---- invalcost ------------------------------------------------------------------------------- */
+
+static int rb__cmd_invalcost(const rb_opts *o)
+{
+    if (o->entries < 1 || o->writes < 1 || o->items < 1)
+        return rb__usage_error("invalcost: --entries, --writes and --items must be at least 1");
+    rb_invalcost_cfg c = {.host = o->host,
+                          .port = (uint16_t)(o->port ? o->port : 7400),
+                          .ns = o->ns,
+                          .entries = (uint64_t)o->entries,
+                          .writes = (uint64_t)o->writes,
+                          .value_len = 32u + 8u * (size_t)o->items};
+    rb_invalcost_result r;
+    int rc = rb_invalcost_run(&c, &r);
+    if (rc != 0) {
+        fprintf(stderr, "recache-bench: invalcost: %s\n", rc_strerror(rc));
+        return RB_EXIT_USAGE;
+    }
+    rb_invalcost_print(&c, &r);
+    return RB_EXIT_OK;
 }
 
 /* ---- cluster -------------------------------------------------------------------------------- */
@@ -423,5 +460,7 @@ int main(int argc, char **argv)
         return rb_lists_discontinue(&o);
     if (strcmp(cmd, "list-read") == 0)
         return rb_lists_read_perf(&o);
+    if (strcmp(cmd, "invalcost") == 0)
+        return rb__cmd_invalcost(&o);
     return rb__usage_error("unknown subcommand");
 }

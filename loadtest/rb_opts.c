@@ -130,15 +130,18 @@ void rb_opts_churn(rb_opts *o)
 
 void rb_opts_usage(FILE *out)
 {
-    fputs("usage: recache-bench [run] [options]          load test (default)\n"
-          "       recache-bench herd [options]           K readers of one missing key\n"
-          "       recache-bench replay FILE [options]    replay a key trace (get, set on miss)\n"
-          "       recache-bench clocksim FILE --capacity N   reference CLOCK miss ratio\n"
-          "       recache-bench gentrace [options]       print a Zipf key trace\n"
-          "       recache-bench discontinue [options]    hard tag vs soft tag vs suppression\n"
-          "       recache-bench list-read [options]      top-10 list reads vs plain GETs\n"
-          "options (--name VALUE or --name=VALUE):\n",
-          out);
+    fputs(
+        "usage: recache-bench [run] [options]          load test (default)\n"
+        "       recache-bench herd [options]           K readers of one missing key\n"
+        "       recache-bench replay FILE [options]    replay a key trace (get, set on miss)\n"
+        "       recache-bench clocksim FILE --capacity N   reference CLOCK (or --policy sieve)\n"
+        "       recache-bench gentrace [options]       print a Zipf key trace\n"
+        "       recache-bench invalcost [options]      bump / tag invalidation cost, then writes\n"
+        "       recache-bench discontinue [options]    hard tag vs soft tag vs suppression\n"
+        "       recache-bench list-read [options]      top-10 list reads vs plain GETs\n"
+        "       recache-bench --cluster H:P,H:P,...    the workload over a cluster (rc_cluster)\n"
+        "options (--name VALUE or --name=VALUE):\n",
+        out);
 #define RB__OPT_USAGE(kind, f, flag, def, help)                                                    \
     fprintf(out, "  --%-20s %s (default: %s)\n", flag, help, (def)[0] ? (def) : "none");
     RB_OPTIONS(RB__OPT_USAGE)

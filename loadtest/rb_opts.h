@@ -92,7 +92,11 @@
     X(STR, json, "json", "", "also write the JSON report to this file (- = stdout)")               \
     X(INT, readers, "readers", "500", "herd: concurrent readers of the one hot key")               \
     X(INT, capacity, "capacity", "0", "clocksim: cache capacity in entries")                       \
+    X(STR, policy, "policy", "clock",                                                              \
+      "clocksim, replay: reference policy, clock or sieve (as the server's --eviction)")           \
     X(INT, keys, "keys", "100000", "gentrace: distinct keys")                                      \
+    X(INT, entries, "entries", "100000", "invalcost: entries filled before each invalidation")     \
+    X(INT, writes, "writes", "10000", "invalcost: timed writes after each invalidation")           \
     X(INT, count, "count", "1000000", "gentrace: trace length")
 
 typedef struct rb_opts {

@@ -3,8 +3,9 @@
 # Usage: scripts/deps.sh [extra-package...]   (uses sudo when not root)
 set -euo pipefail
 # groff-base: test_install checks that the generated man pages render cleanly.
+# python3-pytest and python3-setuptools: the Python client (clients/python) and its tests.
 pkgs=(build-essential cmake pkg-config libuv1-dev libmbedtls-dev clang libclang-rt-14-dev groff-base
-  "$@")
+  python3 python3-pytest python3-setuptools "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -537,6 +537,8 @@ int rc_config_validate(const rc_config *cfg, char *err, size_t errlen)
     if (cfg->max_output < cfg->max_frame)
         return rc__fail(err, errlen, "max-output (%llu) must be at least max-frame (%llu)",
                         (unsigned long long)cfg->max_output, (unsigned long long)cfg->max_frame);
+    if (strcmp(cfg->eviction, "clock") != 0 && strcmp(cfg->eviction, "sieve") != 0)
+        return rc__fail(err, errlen, "eviction: '%s' is not clock or sieve", cfg->eviction);
     if (cfg->max_output_total < cfg->max_output)
         return rc__fail(err, errlen, "max-output-total (%llu) must be at least max-output (%llu)",
                         (unsigned long long)cfg->max_output_total,

@@ -87,6 +87,8 @@
     X(write_timeout_ms, "write-timeout-ms", UINT, "30000", 0, 86400000,                            \
       "close a connection whose unsent output made no write progress for this long, in ms "        \
       "(0 = never)")                                                                               \
+    X(eviction, "eviction", STRING, "clock", 0, 0,                                                 \
+      "eviction policy: clock (default) or sieve (NSDI 2024; fewer misses on skewed traces)")      \
     X(event_ring_bytes, "event-ring-bytes", SIZE, "16mb", RC_MB, 64 * RC_GB,                       \
       "encoded event bytes the event ring may hold (outside --memory); the oldest events are "     \
       "dropped beyond it, as beyond event-ring")                                                   \

@@ -552,6 +552,7 @@ static int rc__store_init(rc_server *srv)
         .max_waiters = (uint32_t)cfg->max_waiters,
         .max_list_items = (uint32_t)cfg->max_list_items,
         .max_suppressed = (uint32_t)cfg->max_suppressed,
+        .eviction = strcmp(cfg->eviction, "sieve") == 0 ? RC_EVICT_SIEVE : RC_EVICT_CLOCK,
         .on_version = rc_svc_on_version, /* namespace versions moving become BUMP events */
         .hook_ctx = srv,
     };

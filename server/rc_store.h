@@ -51,6 +51,8 @@ enum rc_value_kind {
     RC_KIND_BYTES = 0,
     RC_KIND_LIST = 1,
 };
+/* Eviction policies (rc_store_config.eviction). */
+enum rc_eviction { RC_EVICT_CLOCK = 0, RC_EVICT_SIEVE = 1 };
 
 typedef struct rc_store_config {
     size_t memory_limit;     /* bytes charged for entries, across all shards */
@@ -66,6 +68,7 @@ typedef struct rc_store_config {
     uint32_t max_waiters;    /* parked lease readers allowed across the node (0 = none may park) */
     uint32_t max_list_items; /* items in one list value (RC_ETOO_MANY_ITEMS); 0 = 1000 */
     uint32_t max_suppressed; /* item ids one namespace may suppress at once */
+    uint8_t eviction;        /* RC_EVICT_CLOCK (default) or RC_EVICT_SIEVE (rc_clock.h) */
     /*
      * Called after a namespace's current version moved (a bump, or a read's
      * min_version adopted), with the new version, on the calling thread and

@@ -74,7 +74,7 @@ static rc_msg plausible(uint8_t opcode, uint8_t hflags, uint16_t status)
                                                           : "recache-cli/0.1");
     m.value = rc_slice_str(opcode == RC_OP_NS_CONFIG ? "ttl_ms=60000 stale_ms=5000"
                                                      : "[1017,2203,3301,4409,5521]");
-    /* Lists: five ranked items; id sets: two item ids (PROTOCOL.md section 10). */
+    /* Lists: five ranked items; id sets: two item ids (PROTOCOL.md section 15). */
     static uint8_t items[5 * RC_ITEM_SIZE], ids[2 * RC_ID_SIZE], records[RC_SUPPRESSION_SIZE];
     static const uint64_t item_ids[] = {1017, 2203, 3301, 4409, 5521};
     for (unsigned i = 0; i < 5; i++)

@@ -88,7 +88,7 @@ static rc_cluster *open_cluster(uint32_t io_ms, uint32_t tko)
     rc_cluster_options o = {.nodes = name_ptrs,
                             .n_nodes = NODES,
                             .io_timeout_ms = io_ms,
-                            .connect_timeout_ms = 300,
+                            .connect_timeout_ms = 2000, /* generous: a slow start is not a fault */
                             .tko_threshold = tko,
                             .probe_min_ms = 20,
                             .probe_max_ms = 100,
@@ -296,7 +296,7 @@ static void test_broadcast_fails_loudly(void)
 static void test_replay_before_serving(void)
 {
     start_all();
-    rc_cluster *cl = open_cluster(300, 1);
+    rc_cluster *cl = open_cluster(600, 1);
     char tagged[32], deleted[32], kept[32];
     key_owned_by(cl, "recs", 0, tagged, sizeof tagged, 0);
     key_owned_by(cl, "recs", 0, deleted, sizeof deleted, 1);
@@ -340,10 +340,49 @@ static void test_replay_before_serving(void)
     stop_all();
 }
 
+/*
+ * More missed invalidations than the queue holds: the node is marked for a
+ * resync, and it is flushed before it serves again (a key nobody
+ * invalidated is gone too: the flush is what stands for the dropped queue).
+ */
+static void test_queue_overflow_flushes(void)
+{
+    start_all();
+    rc_cluster_options o = {.nodes = name_ptrs,
+                            .n_nodes = NODES,
+                            .io_timeout_ms = 600,
+                            .connect_timeout_ms = 2000,
+                            .tko_threshold = 1,
+                            .probe_min_ms = 20,
+                            .probe_max_ms = 100,
+                            .max_queue = 4};
+    rc_cluster *cl = NULL;
+    RC_CHECK_RC(rc_cluster_open(&o, &cl), 0);
+    char untouched[32];
+    key_owned_by(cl, "recs", 2, untouched, sizeof untouched, 0);
+    cset(cl, "recs", untouched, "stale-if-kept", NULL);
+    hang_node(2);
+    for (int k = 1; k <= 8; k++) {
+        char key[32];
+        key_owned_by(cl, "recs", 2, key, sizeof key, k);
+        int err = rc_cluster_delete(cl, "recs", key, strlen(key), 0);
+        RC_CHECK(err == 0 || err == RC_EMISS || err == RC_ETIMEDOUT);
+    }
+    rc_cluster_node_info info;
+    rc_cluster_node_get(cl, 2, &info);
+    RC_CHECK(info.state == RC_NODE_RESYNCING);
+    RC_CHECK(info.dropped > 0);
+    resume_node(2);
+    wait_up(cl, 2);
+    RC_CHECK_RC(direct_get(2, "recs", untouched, NULL), RC_EMISS);
+    rc_cluster_close(cl);
+    stop_all();
+}
+
 static void test_l1_skips_unhealthy_node(void)
 {
     start_all();
-    rc_cluster *cl = open_cluster(300, 1);
+    rc_cluster *cl = open_cluster(600, 1);
     rc_l1_options base = {.health_timeout_ms = 400};
     rc_cluster_l1 *l1 = NULL;
     RC_CHECK_RC(rc_cluster_l1_open(cl, &base, &l1), 0);
@@ -385,6 +424,7 @@ int main(void)
     RC_TEST_RUN(test_failover_and_recovery);
     RC_TEST_RUN(test_broadcast_fails_loudly);
     RC_TEST_RUN(test_replay_before_serving);
+    RC_TEST_RUN(test_queue_overflow_flushes);
     RC_TEST_RUN(test_l1_skips_unhealthy_node);
     return 0;
 }

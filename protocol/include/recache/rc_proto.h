@@ -133,7 +133,7 @@ enum rc_event_kind {
 };
 
 /*
- * List values (PROTOCOL.md section 10).  A list travels, and is stored, as
+ * List values (PROTOCOL.md section 15).  A list travels, and is stored, as
  * its items in rank order, each RC_ITEM_SIZE bytes: the item id (u64 LE)
  * then the score (IEEE 754 binary32, LE).  Item id sets (exclude sets,
  * removals, suppressions) are u64 LE ids, RC_ID_SIZE bytes each.  A

@@ -381,7 +381,7 @@ RC_EXPORT int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size
                              rc_value *out);
 
 /*
- * ---- Recommendation lists (PROTOCOL.md section 14) ---------------------------
+ * ---- Recommendation lists (PROTOCOL.md section 15) ---------------------------
  *
  * A list value is items in rank order, each an item id and a score, stored
  * by the server as 12 bytes per item and bounded by its max-list-items.
@@ -813,8 +813,8 @@ RC_EXPORT double rc_hrw_score(const char *node, size_t node_len, const char *ns,
 
 /*
  * rc_hrw_rank - order_out[0..n) = node indexes from best to worst for (ns,
- * key).  weights NULL = all 1.0.  Returns 0, or RC_EINVAL (n == 0, a NULL
- * node, a weight <= 0 or not finite).
+ * key).  weights NULL = all 1.0.  Returns 0, or RC_EINVAL (n == 0 or over
+ * 64 nodes, a NULL node, a weight <= 0 or not finite).
  */
 RC_EXPORT int rc_hrw_rank(const char *const *nodes, const double *weights, size_t n, const char *ns,
                           size_t ns_len, const char *key, size_t key_len, size_t *order_out);
