@@ -41,6 +41,16 @@ void *rc_xcalloc(size_t count, size_t size)
     return p;
 }
 
+void *rc_xcalloc_aligned(size_t align, size_t size)
+{
+    size_t rounded = (size + align - 1u) / align * align; /* aligned_alloc needs a multiple */
+    void *p = aligned_alloc(align, rounded ? rounded : align);
+    if (!p)
+        rc__alloc_failed("aligned_alloc", rounded);
+    memset(p, 0, rounded ? rounded : align);
+    return p;
+}
+
 /* rc_xrealloc - like realloc, but a zero size keeps a one-byte block instead of freeing. */
 void *rc_xrealloc(void *ptr, size_t size)
 {

@@ -17,6 +17,8 @@ void *rc_xmalloc(size_t size);
 void *rc_xcalloc(size_t count, size_t size);
 void *rc_xrealloc(void *ptr, size_t size);
 char *rc_xstrdup(const char *s);
+/* rc_xcalloc_aligned - zeroed memory aligned to align (a power of two); freed with free(). */
+void *rc_xcalloc_aligned(size_t align, size_t size);
 char *rc_xstrndup(const char *s, size_t n);
 
 /* Bytes the allocator really reserved for ptr (malloc_usable_size); 0 for NULL. */

@@ -166,8 +166,7 @@ uint32_t rc_store_list_filter(rc_store *st, rc_slice ns_name, uint8_t *items, ui
     rc_ns *ns;
     rc_ns_enter(st->namespaces);
     rc_suppress *s = rc__active_set(st, ns_name, &ns);
-    if (s)
-        rc_suppress_read_begin(s);
+    unsigned stripe = s ? rc_suppress_read_begin(s) : 0;
     for (uint32_t i = 0; i < n && (top == 0 || kept < top); i++) {
         uint8_t *item = items + (size_t)i * RC_ITEM_SIZE;
         uint64_t id = rc_id_get(item);
@@ -182,7 +181,7 @@ uint32_t rc_store_list_filter(rc_store *st, rc_slice ns_name, uint8_t *items, ui
         kept++;
     }
     if (s)
-        rc_suppress_read_end(s);
+        rc_suppress_read_end(s, stripe);
     if (dropped)
         rc_ns_count(ns, 0, RC_NS_CTR_LIST_ITEMS_HIDDEN, dropped);
     rc_ns_leave(st->namespaces);

@@ -22,6 +22,7 @@
 #include "recache/rc_proto.h"
 
 #define RC__MIN_CAP      16u
+#define RC__STRIPES      8u /* reader stripes, a power of two */
 #define RC__UNSUPPRESSED (UINT64_C(1) << 63)
 #define RC__EXPIRE_MASK  (RC__UNSUPPRESSED - 1u)
 
@@ -31,8 +32,15 @@ typedef struct rc__srec {
     uint64_t expire; /* absolute ms, 0 = never; top bit: an unsuppression */
 } rc__srec;
 
+/* One reader stripe on its own cache line, so readers on different threads share nothing. */
+typedef struct rc__stripe {
+    _Alignas(64) pthread_rwlock_t lock;
+} rc__stripe;
+
 struct rc_suppress {
-    pthread_rwlock_t lock; /* protects recs, cap, used; writers also update the atomics */
+    /* Readers hold their thread's stripe, writers every stripe (in index order): together they
+     * protect recs, cap and used; writers also update the atomics. */
+    rc__stripe stripes[RC__STRIPES];
     rc__srec *recs;
     size_t cap;
     size_t used;
@@ -79,8 +87,9 @@ static bool rc__live(const rc__srec *r, uint64_t now)
 
 rc_suppress *rc_suppress_create(void)
 {
-    rc_suppress *s = rc_xcalloc(1, sizeof(*s));
-    pthread_rwlock_init(&s->lock, NULL);
+    rc_suppress *s = rc_xcalloc_aligned(_Alignof(rc_suppress), sizeof(*s));
+    for (unsigned i = 0; i < RC__STRIPES; i++)
+        pthread_rwlock_init(&s->stripes[i].lock, NULL);
     return s;
 }
 
@@ -90,9 +99,32 @@ size_t rc_suppress_destroy(rc_suppress *s)
         return 0;
     size_t bytes = atomic_load(&s->bytes);
     free(s->recs);
-    pthread_rwlock_destroy(&s->lock);
+    for (unsigned i = 0; i < RC__STRIPES; i++)
+        pthread_rwlock_destroy(&s->stripes[i].lock);
     free(s);
     return bytes;
+}
+
+/* The reader stripe of the calling thread: assigned round robin on its first read. */
+static unsigned rc__my_stripe(void)
+{
+    static _Atomic unsigned next;
+    static _Thread_local unsigned mine = UINT32_MAX;
+    if (mine == UINT32_MAX)
+        mine = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) & (RC__STRIPES - 1u);
+    return mine;
+}
+
+static void rc__write_lock(rc_suppress *s)
+{
+    for (unsigned i = 0; i < RC__STRIPES; i++)
+        pthread_rwlock_wrlock(&s->stripes[i].lock);
+}
+
+static void rc__write_unlock(rc_suppress *s)
+{
+    for (unsigned i = RC__STRIPES; i-- > 0;)
+        pthread_rwlock_unlock(&s->stripes[i].lock);
 }
 
 /* Live suppressions right now (an O(cap) count; rebuilds and bound checks only). */
@@ -182,7 +214,7 @@ int rc_suppress_add(rc_suppress *s, const rc_suppress_change *c, uint32_t *added
     if (!added)
         added = &ignored;
     *added = 0;
-    pthread_rwlock_wrlock(&s->lock);
+    rc__write_lock(s);
     size_t fresh = 0, slots = 0;
     for (size_t i = 0; i < c->n; i++) {
         const rc__srec *r = rc__find(s, c->ids[i]);
@@ -197,7 +229,7 @@ int rc_suppress_add(rc_suppress *s, const rc_suppress_change *c, uint32_t *added
             rc__put_locked(s, r, c->ids[i], c->stamp, c->expire_ms & RC__EXPIRE_MASK);
         }
     }
-    pthread_rwlock_unlock(&s->lock);
+    rc__write_unlock(s);
     return rc;
 }
 
@@ -207,7 +239,7 @@ int rc_suppress_remove(rc_suppress *s, const rc_suppress_change *c, uint32_t *re
     if (!removed)
         removed = &ignored;
     *removed = 0;
-    pthread_rwlock_wrlock(&s->lock);
+    rc__write_lock(s);
     for (size_t i = 0; i < c->n; i++) {
         rc__srec *r = rc__find(s, c->ids[i]);
         if (!rc__suppressing(r))
@@ -215,13 +247,13 @@ int rc_suppress_remove(rc_suppress *s, const rc_suppress_change *c, uint32_t *re
         *removed += rc__live(r, c->now_ms);
         rc__put_locked(s, r, r->id, c->stamp, RC__UNSUPPRESSED);
     }
-    pthread_rwlock_unlock(&s->lock);
+    rc__write_unlock(s);
     return 0;
 }
 
 int rc_suppress_merge(rc_suppress *s, const rc_suppress_change *c, uint64_t id, bool suppressed)
 {
-    pthread_rwlock_wrlock(&s->lock);
+    rc__write_lock(s);
     const rc__srec *held = rc__find(s, id);
     int rc = 0;
     if (held == NULL || held->stamp < c->stamp) {
@@ -233,18 +265,20 @@ int rc_suppress_merge(rc_suppress *s, const rc_suppress_change *c, uint64_t id, 
             rc = 1;
         }
     }
-    pthread_rwlock_unlock(&s->lock);
+    rc__write_unlock(s);
     return rc;
 }
 
-void rc_suppress_read_begin(rc_suppress *s)
+unsigned rc_suppress_read_begin(rc_suppress *s)
 {
-    pthread_rwlock_rdlock(&s->lock);
+    unsigned stripe = rc__my_stripe();
+    pthread_rwlock_rdlock(&s->stripes[stripe].lock);
+    return stripe;
 }
 
-void rc_suppress_read_end(rc_suppress *s)
+void rc_suppress_read_end(rc_suppress *s, unsigned stripe)
 {
-    pthread_rwlock_unlock(&s->lock);
+    pthread_rwlock_unlock(&s->stripes[stripe].lock);
 }
 
 bool rc_suppress_hidden_locked(const rc_suppress *s, uint64_t id, uint64_t now_ms)
@@ -265,7 +299,7 @@ size_t rc_suppress_bytes(const rc_suppress *s)
 size_t rc_suppress_snapshot(rc_suppress *s, uint64_t now_ms, uint8_t *buf, size_t cap)
 {
     size_t n = 0, max = cap / RC_SUPPRESSION_SIZE;
-    pthread_rwlock_rdlock(&s->lock);
+    unsigned stripe = rc_suppress_read_begin(s);
     for (size_t i = 0; i < s->cap && n < max; i++) {
         const rc__srec *r = &s->recs[i];
         if (r->stamp == 0 || !rc__live(r, now_ms))
@@ -280,6 +314,6 @@ size_t rc_suppress_snapshot(rc_suppress *s, uint64_t now_ms, uint8_t *buf, size_
         rc_id_put(p + 12, r->stamp);
         n++;
     }
-    pthread_rwlock_unlock(&s->lock);
+    rc_suppress_read_end(s, stripe);
     return n;
 }

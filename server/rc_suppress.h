@@ -24,11 +24,13 @@
  * of what it holds: at most 2 x 4/3 x max records, rounded up to a power
  * of two.
  *
- * Locking.  A reader-writer lock per set.  Changes take the write side and,
- * during a rebuild, call the charge hook under it (so the set's lock is
- * taken before any shard lock, never after).  Readers take the read side
- * for a whole list (rc_suppress_read_begin/end).  The counts are atomics,
- * readable without the lock.
+ * Locking.  A striped reader-writer lock per set: a reader takes the read
+ * side of its thread's stripe for a whole list (rc_suppress_read_begin/end),
+ * so concurrent readers on different threads touch no shared cache line; a
+ * change takes the write side of every stripe, in index order, and during
+ * a rebuild calls the charge hook under them (so the set's locks are taken
+ * before any shard lock, never after).  The counts are atomics, readable
+ * without the lock.
  */
 #ifndef RECACHE_RC_SUPPRESS_H
 #define RECACHE_RC_SUPPRESS_H
@@ -92,9 +94,13 @@ int rc_suppress_remove(rc_suppress *s, const rc_suppress_change *c, uint32_t *re
  */
 int rc_suppress_merge(rc_suppress *s, const rc_suppress_change *c, uint64_t id, bool suppressed);
 
-/* rc_suppress_read_begin / end - hold the read side around rc_suppress_hidden_locked calls. */
-void rc_suppress_read_begin(rc_suppress *s);
-void rc_suppress_read_end(rc_suppress *s);
+/*
+ * rc_suppress_read_begin / end - hold the read side (of the calling thread's
+ * stripe, which begin returns and end takes back) around
+ * rc_suppress_hidden_locked calls.
+ */
+unsigned rc_suppress_read_begin(rc_suppress *s);
+void rc_suppress_read_end(rc_suppress *s, unsigned stripe);
 
 /* rc_suppress_hidden_locked - id is suppressed and its suppression has not expired at now_ms. */
 bool rc_suppress_hidden_locked(const rc_suppress *s, uint64_t id, uint64_t now_ms);
