@@ -768,6 +768,9 @@ static bool rb__on_response(rb__conn *c, const rc_msg *m)
         rb_hist_record(&t->st.op[s->op], now - s->t_send);
         rb_hist_record(&t->interval, now - s->t_send);
         t->last_recv = now;
+        uint64_t sec = now > t->sh->t_measure ? (now - t->sh->t_measure) / 1000000000ull : 0;
+        if (sec < RB_ORIGIN_SECONDS)
+            t->st.ops_per_sec[sec]++;
     }
     if (rb__is_recache(t) && m->status < RC_STATUS_FIRST_ERROR && m->ns_version)
         rb_oracle_see_version(&t->sh->oracle, m->ns_version);

@@ -229,6 +229,10 @@ void rb_report_json(const rb_report *r, FILE *out)
             rb__json_hist(&j, rb_op_name((rb_op)i), &s->op[i], secs, 1000.0);
     rb__json_hist(&j, "read_with_origin", &s->read, secs, 1000.0);
     rb_json_close(&j, '}');
+    rb_json_open(&j, "throughput_per_second", '[');
+    for (int i = 0; i < (int)(secs + 0.999) && i < RB_ORIGIN_SECONDS; i++)
+        rb_json_u64(&j, NULL, s->ops_per_sec[i]);
+    rb_json_close(&j, ']');
     rb_json_open(&j, "ratios", '{');
     rb_json_dbl(&j, "hit", rb__ratio(s->hits, s->reads));
     rb_json_dbl(&j, "stale", rb__ratio(s->stale_hits, s->reads));

@@ -19,8 +19,10 @@ void rb_stats_add(rb_stats *dst, const rb_stats *src)
         rb_hist_add(&dst->op[i], &src->op[i]);
     rb_hist_add(&dst->read, &src->read);
     rb_hist_add(&dst->staleness, &src->staleness);
-    for (int i = 0; i < RB_ORIGIN_SECONDS; i++)
+    for (int i = 0; i < RB_ORIGIN_SECONDS; i++) {
         dst->origin_per_sec[i] += src->origin_per_sec[i];
+        dst->ops_per_sec[i] += src->ops_per_sec[i];
+    }
 }
 
 uint64_t rb_stats_violations(const rb_stats *s)

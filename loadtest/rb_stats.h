@@ -71,6 +71,7 @@ typedef struct rb_stats {
     rb_hist read;            /* reads until a value is available, ns */
     rb_hist staleness;       /* writes behind, per checked value */
     uint32_t origin_per_sec[RB_ORIGIN_SECONDS];
+    uint32_t ops_per_sec[RB_ORIGIN_SECONDS]; /* measured responses per second of the window */
 } rb_stats;
 
 void rb_stats_reset(rb_stats *s);

@@ -2,7 +2,7 @@
  * rc_item.c - list items and item ids in their wire encoding.
  *
  * Design.  A list value is stored and sent in one encoding (PROTOCOL.md
- * section 15): RC_ITEM_SIZE bytes per item, the u64 item id then the
+ * section 16): RC_ITEM_SIZE bytes per item, the u64 item id then the
  * binary32 score, both little-endian; an id set is RC_ID_SIZE bytes per
  * u64 id.  These helpers read and write one item or id at any alignment,
  * so neither side ever casts a byte buffer to a struct.  Pure: no state,

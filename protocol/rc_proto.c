@@ -136,6 +136,8 @@ static const rc__type_rule rc__types[] = {
     X(CAS_VERSION, U64, cas_version, 0, RC__ANY)                                                   \
     X(SEQ, U64, seq, 0, RC__ANY)                                                                   \
     X(INSTANCE_ID, U64, instance_id, 0, RC__ANY)                                                   \
+    X(CURSOR, U64, cursor, 0, RC__ANY)                                                             \
+    X(NEXT, U64, next, 0, RC__ANY)                                                                 \
     X(TTL_MS, U32, ttl_ms, 0, RC__ANY)                                                             \
     X(STALE_MS, U32, stale_ms, 0, RC__ANY)                                                         \
     X(CLIENT_FLAGS, U32, client_flags, 0, RC__ANY)                                                 \
@@ -228,6 +230,7 @@ static const uint8_t rq_list_lget[] = {F(NS_VERSION), F(MIN_VERSION), F(WAIT_MS)
 static const uint8_t rq_list_rm[]   = {F(NS_VERSION), F(NS), F(KEY), F(IDS), END};
 static const uint8_t rq_suppress[]  = {F(TTL_MS), F(NS), F(IDS), END};
 static const uint8_t rq_unsuppress[] = {F(NS), F(IDS), END};
+static const uint8_t rq_peer_sync[] = {F(SEQ), F(INSTANCE_ID), F(CURSOR), END};
 
 static const uint8_t rs_hello[]      = {F(INSTANCE_ID), F(MAX_FRAME), F(MAX_VALUE), F(MAX_KEY),
                                         F(MAX_TAGS), F(MAX_TAG_LEN), F(TEXT), END};
@@ -248,6 +251,7 @@ static const uint8_t rs_list_lget[]  = {F(NS_VERSION), F(ENTRY_VERSION), F(CLIEN
                                         F(TTL_MS), F(STATE), F(LEASE), F(TOKEN), F(ITEMS), END};
 static const uint8_t rs_list_rm[]    = {F(NS_VERSION), F(ENTRY_VERSION), F(COUNT), END};
 static const uint8_t rs_suppress[]   = {F(STAMP), F(COUNT), END};
+static const uint8_t rs_peer_sync[]  = {F(INSTANCE_ID), F(SEQ), F(CURSOR), F(NEXT), F(VALUE), END};
 
 /* Any opcode, status >= RC_STATUS_FIRST_ERROR. */
 static const uint8_t rs_error[]      = {F(TEXT), END};
@@ -288,6 +292,7 @@ static const rc__op_layout rc__ops[256] = {
     [RC_OP_SUPPRESS] = {rq_suppress, rs_suppress},
     [RC_OP_UNSUPPRESS] = {rq_unsuppress, rs_suppress},
     [RC_OP_SUPPRESSED] = {rq_ns_info, rs_text},
+    [RC_OP_PEER_SYNC] = {rq_peer_sync, rs_peer_sync},
 };
 
 static const char *const rc__op_names[256] = {

@@ -386,6 +386,12 @@ static int rc__single_dash(const char *arg, char *err, size_t errlen)
             matches++;
         }
     }
+    /* -p is the port for every server people know (memcached, redis-cli), though --peers too
+     * begins with p. */
+    if (strcmp(arg, "-p") == 0) {
+        match = rc__option_find("port", 4);
+        matches = 1;
+    }
     if (matches == 1)
         return rc__fail(err, errlen, "unknown option '%s': options are long, did you mean --%s?",
                         arg, match->name);

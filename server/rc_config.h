@@ -92,6 +92,14 @@
     X(event_ring_bytes, "event-ring-bytes", SIZE, "16mb", RC_MB, 64 * RC_GB,                       \
       "encoded event bytes the event ring may hold (outside --memory); the oldest events are "     \
       "dropped beyond it, as beyond event-ring")                                                   \
+    X(peers, "peers", STRING, "", 0, 0,                                                            \
+      "the other cluster nodes' data ports, HOST:PORT,... ([ADDR]:PORT for IPv6): this node "      \
+      "pulls their namespace versions and tag invalidations (PEER_SYNC) and merges them")          \
+    X(gossip_ms, "gossip-ms", UINT, "1000", 10, 600000,                                            \
+      "how often each peer is pulled, in ms; also an exchange's I/O timeout (at least 100 ms)")    \
+    X(control_log, "control-log", UINT, "16384", 16, 1048576,                                      \
+      "control records (version moves, tag invalidations) kept for peers to pull; a peer "         \
+      "further behind takes a full snapshot (about 300 bytes each, outside --memory)")             \
     X(max_list_items, "max-list-items", UINT, "1000", 1, 1000000, "most items in one list value")  \
     X(max_exclude, "max-exclude", UINT, "256", 0, 8191,                                            \
       "most item ids in one list read's exclude set")                                              \

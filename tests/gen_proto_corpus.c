@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recache/rc_peerwire.h"
 #include "recache/rc_proto.h"
 
 static const char *out_dir;
@@ -74,24 +75,44 @@ static rc_msg plausible(uint8_t opcode, uint8_t hflags, uint16_t status)
                                                           : "recache-cli/0.1");
     m.value = rc_slice_str(opcode == RC_OP_NS_CONFIG ? "ttl_ms=60000 stale_ms=5000"
                                                      : "[1017,2203,3301,4409,5521]");
-    /* Lists: five ranked items; id sets: two item ids (PROTOCOL.md section 15). */
-    static uint8_t items[5 * RC_ITEM_SIZE], ids[2 * RC_ID_SIZE], records[RC_SUPPRESSION_SIZE];
+    /* Lists: five ranked items; id sets: two item ids (PROTOCOL.md section 16). */
+    static uint8_t items[5 * RC_ITEM_SIZE], ids[2 * RC_ID_SIZE], srecs[RC_SUPPRESSION_SIZE];
     static const uint64_t item_ids[] = {1017, 2203, 3301, 4409, 5521};
     for (unsigned i = 0; i < 5; i++)
         rc_item_put(items + i * RC_ITEM_SIZE, item_ids[i], 0.9f - 0.1f * (float)i);
     rc_id_put(ids, 2203);
     rc_id_put(ids + RC_ID_SIZE, 1);
-    rc_id_put(records, 2203);
-    memset(records + 8, 0xFF, 4);
-    rc_id_put(records + 12, (UINT64_C(1700000000123) << 16) | 1u);
+    rc_id_put(srecs, 2203);
+    memset(srecs + 8, 0xFF, 4);
+    rc_id_put(srecs + 12, (UINT64_C(1700000000123) << 16) | 1u);
     if (opcode == RC_OP_LIST_SET || opcode == RC_OP_LIST_GET || opcode == RC_OP_LIST_LGET)
         m.value = (rc_slice){items, sizeof items};
     if (opcode == RC_OP_SUPPRESSED)
-        m.value = (rc_slice){records, sizeof records};
+        m.value = (rc_slice){srecs, sizeof srecs};
     m.ids = (rc_slice){ids, sizeof ids};
     m.top = 10;
     m.count = 1;
     m.stamp = (UINT64_C(1700000000123) << 16) | 1u;
+    m.cursor = 1;
+    m.next = 0;
+    if (opcode == RC_OP_PEER_SYNC) { /* a page of control records (rc_peerwire.h) */
+        static uint8_t records[256];
+        const rc_peerwire_rec recs[] = {
+            {.kind = RC_PEERWIRE_VERSION, .name = rc_slice_str("recs"), .version = 7},
+            {.kind = RC_PEERWIRE_TAG,
+             .name = rc_slice_str("product:QL2000"),
+             .hard = 0x0001A2B3C4D50000u,
+             .any = 0x0001A2B3C4D50003u},
+        };
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+            long n = rc_peerwire_encode(&recs[i], records + len, sizeof records - len);
+            if (n < 0)
+                die("peer records");
+            len += (size_t)n;
+        }
+        m.value = (rc_slice){records, (uint32_t)len};
+    }
     return m;
 }
 

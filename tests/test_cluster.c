@@ -383,7 +383,7 @@ static void test_l1_skips_unhealthy_node(void)
 {
     start_all();
     rc_cluster *cl = open_cluster(600, 1);
-    rc_l1_options base = {.health_timeout_ms = 400};
+    rc_l1_options base = {.health_timeout_ms = 1000};
     rc_cluster_l1 *l1 = NULL;
     RC_CHECK_RC(rc_cluster_l1_open(cl, &base, &l1), 0);
     char key[32];
@@ -395,6 +395,10 @@ static void test_l1_skips_unhealthy_node(void)
         RC_CHECK(rc_harness_now_ms() < deadline);
         rc_harness_poll_pause();
     }
+    /* The write's own event must be applied first, or it would (rightly) refuse the fill. */
+    uint64_t seq = 0;
+    RC_CHECK_RC(rc_node_seq(rc_cluster_node_client(cl, 1), &seq, NULL), 0);
+    RC_CHECK_RC(rc_l1_wait_applied(node_l1, seq, 5000), 0);
     rc_value v;
     RC_CHECK_RC(rc_cluster_l1_get(l1, "recs", key, strlen(key), &v), 0);
     rc_value_free(&v);

@@ -1,6 +1,6 @@
 /*
  * rc_lists.c - librecache: list values, in-place removal and suppression
- * (PROTOCOL.md section 15).
+ * (PROTOCOL.md section 16).
  *
  * Design.  Like every operation of the library these build an rc_msg and go
  * through rc__call (rc_client.c), the one request path.  Lists travel in

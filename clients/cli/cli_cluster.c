@@ -5,7 +5,7 @@
  * would be (owner first, failover down the ranking) and print what the
  * single-server command prints.  Broadcasts (bump, invalidate-tag, flush,
  * ns-config) print one line per node:
- *     node=HOST:PORT status=ok version=N        (bump; epoch=S for tags)
+ *     node=HOST:PORT status=ok version=N        (bump; stamp=S for tags)
  *     node=HOST:PORT status=error error=...     (not acknowledged)
  * and exit with CLI_PARTIAL (4) when any node did not acknowledge, so a
  * deploy script can never mistake a partial purge for a success.
@@ -187,7 +187,7 @@ static int cli__invalidate_tag(rc_cluster *cl, cli_args *a)
 {
     rc_node_result r[64];
     int err = rc_cluster_invalidate_tag(cl, a->pos[0], a->soft ? RC_SOFT : RC_HARD, r);
-    return cli__broadcast_report(cl, err, r, "epoch");
+    return cli__broadcast_report(cl, err, r, "stamp");
 }
 
 static int cli__flush(rc_cluster *cl, cli_args *a)

@@ -523,11 +523,11 @@ static int cmd_ns_config(rc_client *c, cli_args *a)
 
 static int cmd_invalidate_tag(rc_client *c, cli_args *a)
 {
-    uint64_t epoch;
-    int err = rc_invalidate_tag(c, a->pos[0], a->soft ? RC_SOFT : RC_HARD, &epoch);
+    uint64_t stamp;
+    int err = rc_invalidate_tag(c, a->pos[0], a->soft ? RC_SOFT : RC_HARD, &stamp);
     if (err)
         return cli_fail(c, err);
-    printf("OK epoch=%" PRIu64 "\n", epoch);
+    printf("OK stamp=%" PRIu64 "\n", stamp);
     return CLI_OK;
 }
 

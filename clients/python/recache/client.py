@@ -239,7 +239,7 @@ class Client:
         return self._run(_ops.op_ns_config(ns, settings))
 
     def invalidate_tag(self, tag: str, *, soft: bool = False) -> int:
-        """Invalidate every entry carrying tag (hard: misses, soft: stale); returns its epoch."""
+        """Invalidate every entry carrying tag (hard: misses, soft: stale); returns the invalidation's stamp."""
         return self._run(_ops.op_invalidate_tag(tag, soft))
 
     def invalidate_key(self, ns: Ns, key: Key, *, soft: bool = False, version: int = 0) -> bool:
@@ -247,7 +247,7 @@ class Client:
         return self._run(_ops.op_invalidate_key(ns, key, soft, version))
 
     def flush(self) -> None:
-        """Drop every entry on the server (versions and tag epochs are kept)."""
+        """Drop every entry on the server (versions and tag invalidations are kept)."""
         self._run(_ops.op_flush())
 
     def node_seq(self) -> Tuple[int, int]:

@@ -219,7 +219,7 @@ class Cluster:
         return self._broadcast(f"bump {ns!r}", lambda c: c.bump(ns, to))
 
     def invalidate_tag(self, tag: str, *, soft: bool = False) -> List[NodeResult]:
-        """Invalidate tag on every node; value = the node's tag epoch."""
+        """Invalidate tag on every node; value = the node's invalidation stamp."""
         return self._broadcast(f"invalidate_tag {tag!r}",
                                lambda c: c.invalidate_tag(tag, soft=soft))
 

@@ -216,7 +216,7 @@ class NodeResult:
     """One node's answer to a cluster broadcast.
 
     ``value`` is the operation's number (the namespace version for bump and
-    ns_config, the tag epoch for invalidate_tag, None for flush) when ``ok``;
+    ns_config, the invalidation stamp for invalidate_tag, None for flush) when ``ok``;
     otherwise ``error`` is the exception's text and ``exception`` the exception.
     """
 

@@ -93,7 +93,7 @@ def test_tags_hard_and_soft(client: recache.Client) -> None:
     assert client.invalidate_tag(tag_s, soft=True) > 0
     s = client.get(ns, "s")
     assert s is not None and s.stale
-    assert client.invalidate_tag(unique("nobody")) == 0
+    assert client.invalidate_tag(unique("nobody")) > 0  # a stamp even when no entry carries it
 
 
 def test_versions_bump_staging_min_version(client: recache.Client) -> None:

@@ -78,7 +78,7 @@ def test_each_request_keeps_its_own_outcome(client: recache.Client) -> None:
     assert isinstance(bad_ns.exception(), recache.BadNamespace)
     assert _value(fine) == b"v"
     ns_info, st = info.result(), stats.result()
-    assert tag.result() == 0 and ns_info is not None and ns_info.version == 1
+    assert tag.result() > 0 and ns_info is not None and ns_info.version == 1
     assert st is not None and "instance_id" in st and touch.result() is True
     assert inval.result() is True
     assert client.get(ns, "k").stale  # type: ignore[union-attr]

@@ -203,8 +203,11 @@ RC_EXPORT int rc_ns_info(rc_client *c, const char *ns, char **text, uint64_t *ve
  */
 RC_EXPORT int rc_ns_config(rc_client *c, const char *ns, const char *settings, char **text);
 
-/* rc_invalidate_tag - hard or soft; *epoch (may be NULL) = the tag's new epoch. */
-RC_EXPORT int rc_invalidate_tag(rc_client *c, const char *tag, int mode, uint64_t *epoch);
+/*
+ * rc_invalidate_tag - hard or soft; *stamp (may be NULL) = the invalidation's
+ * hybrid-logical-clock stamp on the node (never 0; PROTOCOL.md 5.12).
+ */
+RC_EXPORT int rc_invalidate_tag(rc_client *c, const char *tag, int mode, uint64_t *stamp);
 
 /* rc_invalidate_key - hard or soft.  0 or RC_EMISS. */
 RC_EXPORT int rc_invalidate_key(rc_client *c, const char *ns, const void *key, size_t key_len,
@@ -381,7 +384,7 @@ RC_EXPORT int rc_get_or_fill(rc_client *c, const char *ns, const void *key, size
                              rc_value *out);
 
 /*
- * ---- Recommendation lists (PROTOCOL.md section 15) ---------------------------
+ * ---- Recommendation lists (PROTOCOL.md section 16) ---------------------------
  *
  * A list value is items in rank order, each an item id and a score, stored
  * by the server as 12 bytes per item and bounded by its max-list-items.
