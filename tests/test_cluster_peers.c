@@ -438,6 +438,18 @@ static bool b_resynced(void *ctx)
 }
 
 /*
+ * b_caught_up - B resynced AND holds the last bump A took while B hung (the
+ * peer line alone can describe an exchange that finished before the hang).
+ */
+static bool b_caught_up(void *ctx)
+{
+    char last[200], tag[200];
+    long_ns(last, sizeof(last), PAGING_NS - 1);
+    long_tag(tag, sizeof(tag), PAGING_TAGS - 1);
+    return b_resynced(ctx) && ns_version(pb, last) == 5 && alive(pb, "paging", tag) == 2;
+}
+
+/*
  * A keeps only 64 control records.  B hangs while A takes 600 tag
  * invalidations and 1000 bumps, so when B resumes the log no longer holds
  * what it needs: it takes a snapshot of several pages, then replays A's log,
@@ -484,7 +496,7 @@ static void test_paging_and_overrun(void)
     RC_CHECK(rc_harness_node_stat(a.c, "control_log_oldest") > 1);
     RC_CHECK(kill(b.srv.pid, SIGCONT) == 0);
     report_convergence("overrun: a peer 1600 records behind a 64-record log resynced",
-                       wait_for(b_resynced, NULL, "B took a snapshot of A and caught up"));
+                       wait_for(b_caught_up, NULL, "B took a snapshot of A and caught up"));
     for (int i = 0; i < PAGING_NS; i++) {
         long_ns(name, sizeof(name), i);
         RC_CHECK_EQ_U64(ns_version(&b, name), 5);
