@@ -17,9 +17,10 @@
  * holds a namespace pointer, and once it returns, no operation can find
  * what it removed.  Creation only adds, under create_lock, publishing each
  * pointer with a release store after the namespace is initialised.
- * Lock order: a stripe's read side, then create_lock; reclamation takes
- * create_lock, then every stripe's write side.  Reclamation is never
- * called with a stripe held.
+ * Lock order: stripes before create_lock.  A creating operation holds its
+ * stripe's read side and then takes create_lock; reclamation takes every
+ * stripe's write side, then create_lock.  Reclamation is never called with
+ * a stripe held.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rc_ns.h"
@@ -253,9 +254,10 @@ static void rc__rebuild_slots_exclusive(rc_ns_registry *reg)
 uint32_t rc_ns_reclaim(rc_ns_registry *reg)
 {
     uint32_t freed = 0;
-    pthread_mutex_lock(&reg->create_lock);
+    /* Stripes first, then create_lock: the order a creating reader takes them in. */
     for (unsigned i = 0; i < RC__READ_STRIPES; i++)
         pthread_rwlock_wrlock(&reg->stripes[i].lock);
+    pthread_mutex_lock(&reg->create_lock);
     for (uint32_t id = 0; id < reg->next_id; id++) {
         rc_ns *ns = atomic_load_explicit(&reg->by_id[id], memory_order_relaxed);
         if (!ns || !rc_ns_reclaimable(ns))
@@ -270,9 +272,9 @@ uint32_t rc_ns_reclaim(rc_ns_registry *reg)
         atomic_fetch_sub_explicit(&reg->live, freed, memory_order_relaxed);
         atomic_fetch_add_explicit(&reg->reclaimed, freed, memory_order_relaxed);
     }
+    pthread_mutex_unlock(&reg->create_lock);
     for (unsigned i = 0; i < RC__READ_STRIPES; i++)
         pthread_rwlock_unlock(&reg->stripes[i].lock);
-    pthread_mutex_unlock(&reg->create_lock);
     return freed;
 }
 
@@ -303,6 +305,42 @@ uint64_t rc_ns_counter(const rc_ns *ns, enum rc_ns_counter c)
     for (unsigned s = 0; s < RC_NS_STRIPES; s++)
         sum += atomic_load_explicit(&ns->stripes[s].v[c], memory_order_relaxed);
     return sum;
+}
+
+const uint64_t RC_NS_AGE_BOUNDS_MS[RC_NS_AGE_NBOUNDS] = {
+    1, 10, 100, 1000, 10000, 60000, 300000, 3600000, 21600000, 86400000,
+};
+
+void rc_ns_observe_age(rc_ns *ns, unsigned stripe, uint64_t age_ms)
+{
+    unsigned b = 0;
+    while (b < RC_NS_AGE_NBOUNDS && age_ms > RC_NS_AGE_BOUNDS_MS[b])
+        b++;
+    rc_ns_stripe *s = &ns->stripes[stripe & (RC_NS_STRIPES - 1u)];
+    atomic_fetch_add_explicit(&s->age[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->age_sum_ms, age_ms, memory_order_relaxed);
+}
+
+void rc_ns_ages(const rc_ns *ns, uint64_t buckets[RC_NS_AGE_NBOUNDS + 1u], uint64_t *sum_ms)
+{
+    *sum_ms = 0;
+    for (unsigned b = 0; b <= RC_NS_AGE_NBOUNDS; b++)
+        buckets[b] = 0;
+    for (unsigned s = 0; s < RC_NS_STRIPES; s++) {
+        for (unsigned b = 0; b <= RC_NS_AGE_NBOUNDS; b++)
+            buckets[b] += atomic_load_explicit(&ns->stripes[s].age[b], memory_order_relaxed);
+        *sum_ms += atomic_load_explicit(&ns->stripes[s].age_sum_ms, memory_order_relaxed);
+    }
+}
+
+void rc_ns_registry_foreach(const rc_ns_registry *reg, void (*fn)(void *ctx, const rc_ns *ns),
+                            void *ctx)
+{
+    for (uint32_t id = 0; id < reg->max; id++) {
+        rc_ns *ns = atomic_load_explicit(&reg->by_id[id], memory_order_acquire);
+        if (ns != NULL)
+            fn(ctx, ns);
+    }
 }
 
 /* rc__is_space - item separators accepted by rc_ns_configure. */

@@ -52,7 +52,8 @@ extern "C" {
     X(SERVER_BUSY, 45, "server busy: connection limit reached")                                    \
     X(SHUTTING_DOWN, 46, "server shutting down")                                                   \
     X(SLOW_CONSUMER, 47, "output buffer limit exceeded")                                           \
-    X(INTERNAL, 48, "internal server error")
+    X(INTERNAL, 48, "internal server error")                                                       \
+    X(FORBIDDEN, 49, "operation reserved to the admin port on this server")
 
 /* Local codes: never on the wire.  X(NAME, CODE, MESSAGE). */
 #define RC_LOCAL_ERRORS(X)                                                                         \
