@@ -622,3 +622,20 @@ void rc_conn_worker_stop(rc_worker *w)
     if (!uv_is_closing((uv_handle_t *)&w->write_timer))
         uv_close((uv_handle_t *)&w->write_timer, NULL);
 }
+
+/* The connections' stop: no more write-timeout checks, then every connection drains. */
+static void rc__conn_part_stop(rc_worker *w)
+{
+    rc_conn_worker_stop(w); /* the server's drain deadline bounds the rest */
+    for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        rc_conn_shutdown(c);
+    }
+}
+
+const rc_worker_part rc_conn_worker_part = {
+    .name = "connections",
+    .setup = rc_conn_worker_init,
+    .stop = rc__conn_part_stop,
+    .release = NULL,
+};

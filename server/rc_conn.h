@@ -69,6 +69,7 @@
 #include <uv.h>
 
 #include "rc_server.h"
+#include "rc_worker.h"
 #include "recache/rc_proto.h"
 
 /* A growable byte buffer (rc_xrealloc'ed; cap 0 means no allocation). */
@@ -198,6 +199,14 @@ int rc_conn_worker_init(rc_worker *w);
 
 /* rc_conn_worker_stop - shutdown: close w's write-timeout timer.  Worker thread. */
 void rc_conn_worker_stop(rc_worker *w);
+
+/*
+ * rc_conn_worker_part - the connections as a worker part (rc_worker.h):
+ * init as rc_conn_worker_init; stop closes the write-timeout timer and
+ * begins the graceful close of every connection (rc_conn_shutdown), which
+ * the server's drain deadline bounds.
+ */
+extern const rc_worker_part rc_conn_worker_part;
 
 /*
  * rc_conn_finish - stop reading (dropping unprocessed input and abandoning

@@ -31,13 +31,15 @@
  * are counted and logged the same way, without pausing.
  *
  * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
- * (the accept poll among them) and posts each worker its stop task.  A
- * stopping worker closes its wakeup handle, runs the tasks already queued (answers to
- * parked requests among them), sends each subscriber its pending events
- * and a CLOSING event and closes its heartbeat timer (rc_sub.h), answers
- * every request still parked on its connections SHUTTING_DOWN, closes its
- * park timer, drains its connections (flushing pending responses, bounded
- * by RC__DRAIN_MS) and closes its drain timer when the last connection is
+ * (the accept poll among them), stops the admin listener (rc_admin.h) and
+ * posts each worker its stop task.  A stopping worker closes its wakeup
+ * handle, runs the tasks already queued (answers to parked requests among
+ * them), then stops its parts in order (rc__parts, rc_worker.h): sends each
+ * subscriber its pending events and a CLOSING event and closes its
+ * heartbeat timer (rc_sub.h), answers every request still parked on its
+ * connections SHUTTING_DOWN and begins draining them, closes its park
+ * timer; the connections drain (flushing pending responses, bounded by
+ * RC__DRAIN_MS) and it closes its drain timer when the last connection is
  * gone; its loop then has no handles left and returns.  The main thread
  * joins the workers, frees the parked requests whose delivery came too
  * late for their worker (rc_park.h), closes every loop, destroys the store
@@ -290,14 +292,7 @@ static void rc__worker_stop(rc_worker *w, rc_task *task)
 {
     (void)task; /* embedded in the worker; nothing to free */
     w->stopping = true;
-    rc_worker_core_stop(w); /* no more tasks; those already queued run now */
-    rc_sub_worker_stop(w);  /* subscribers get their events and CLOSING before draining */
-    rc_conn_worker_stop(w); /* the drain deadline bounds the rest */
-    for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
-        next = c->next;
-        rc_conn_shutdown(c);
-    }
-    rc_park_worker_stop(w); /* every parked request was answered or orphaned just above */
+    rc_worker_core_stop(w); /* queued tasks run, then the parts stop in order (rc__parts) */
     if (w->conns == NULL)
         rc__close_drain_timer(w);
     else
@@ -318,12 +313,24 @@ static void rc__worker_main(void *arg)
  * or a libuv error after logging it.  Handles created before a failure are
  * closed by rc__server_finish.
  */
+/*
+ * The parts of every worker, in the order they stop: subscribers get their
+ * pending events and CLOSING before connections start draining; parked
+ * requests stop last, once the connections answered or orphaned them all.
+ */
+static const rc_worker_part *const rc__parts[] = {
+    &rc_sub_worker_part,
+    &rc_conn_worker_part,
+    &rc_park_worker_part,
+};
+
 static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
 {
     w->server = srv;
     w->stop_task.run = rc__worker_stop;
     /* The core knows no subscribers: its wakeups end with their fan-out through this hook. */
-    int rc = rc_worker_core_init(w, rc_sub_worker_fanout);
+    int rc = rc_worker_core_init(w, rc_sub_worker_fanout, rc__parts,
+                                 sizeof(rc__parts) / sizeof(rc__parts[0]));
     if (rc != 0) {
         rc_log_error("worker %u: cannot create its loop: %s", w->index, uv_strerror(rc));
         return rc;
@@ -332,9 +339,9 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
     w->read_buf_size = RC__READ_BUF_SIZE;
     w->read_buf = rc_xmalloc(w->read_buf_size);
     w->drain_timer.data = w;
-    if ((rc = rc_park_worker_init(w)) != 0 || (rc = rc_sub_worker_init(w)) != 0 ||
-        (rc = rc_conn_worker_init(w)) != 0) {
-        rc_log_error("worker %u: cannot create its timers: %s", w->index, uv_strerror(rc));
+    const char *part = "";
+    if ((rc = rc_worker_parts_setup(w, &part)) != 0) {
+        rc_log_error("worker %u: cannot set up its %s: %s", w->index, part, uv_strerror(rc));
         return rc;
     }
 
@@ -688,7 +695,7 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
         rc__loop_teardown(&w->loop, "worker");
         rc_worker_core_destroy(w);
         free(w->read_buf);
-        rc_park_worker_free(w);
+        rc_worker_parts_release(w);
     }
     rc_admin_free(srv->admin); /* stopped and joined by rc__server_stop */
     if (srv->store != NULL)

@@ -150,6 +150,8 @@ struct rc_worker {
     uv_timer_t write_timer; /* write-timeout-ms checks of this worker's connections (rc_conn.h) */
     rc_task stop_task;      /* posted by the main thread on SIGINT/SIGTERM */
     void (*on_wake)(rc_worker *w); /* run after queued tasks on each wakeup (rc_worker.h) */
+    const struct rc_worker_part *const *parts; /* rc_worker.h: set up and stopped in order */
+    size_t nparts;
 
     /*
      * queue_lock guards tasks_head, tasks_tail and accepting_tasks.  It is

@@ -395,3 +395,10 @@ void rc_sub_worker_stop(rc_worker *w)
     if (!uv_is_closing((uv_handle_t *)&w->sub_timer))
         uv_close((uv_handle_t *)&w->sub_timer, NULL);
 }
+
+const rc_worker_part rc_sub_worker_part = {
+    .name = "subscribers",
+    .setup = rc_sub_worker_init,
+    .stop = rc_sub_worker_stop,
+    .release = NULL,
+};

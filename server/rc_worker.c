@@ -70,9 +70,12 @@ static void rc__on_wakeup(uv_async_t *handle)
         w->on_wake(w);
 }
 
-int rc_worker_core_init(rc_worker *w, void (*on_wake)(rc_worker *w))
+int rc_worker_core_init(rc_worker *w, void (*on_wake)(rc_worker *w),
+                        const rc_worker_part *const *parts, size_t nparts)
 {
     w->on_wake = on_wake;
+    w->parts = parts;
+    w->nparts = nparts;
     w->accepting_tasks = true;
     int rc = uv_mutex_init(&w->queue_lock);
     if (rc != 0)
@@ -89,11 +92,33 @@ int rc_worker_core_wakeup_init(rc_worker *w)
     return uv_async_init(&w->loop, &w->wakeup, rc__on_wakeup);
 }
 
+int rc_worker_parts_setup(rc_worker *w, const char **failed)
+{
+    for (size_t i = 0; i < w->nparts; i++) {
+        int rc = w->parts[i]->setup(w);
+        if (rc != 0) {
+            *failed = w->parts[i]->name;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 void rc_worker_core_stop(rc_worker *w)
 {
     rc_task *pending = rc__take_tasks(w, false);
     uv_close((uv_handle_t *)&w->wakeup, NULL);
     rc__run_tasks(w, pending);
+    for (size_t i = 0; i < w->nparts; i++)
+        w->parts[i]->stop(w);
+}
+
+void rc_worker_parts_release(rc_worker *w)
+{
+    for (size_t i = 0; i < w->nparts; i++) {
+        if (w->parts[i]->release != NULL)
+            w->parts[i]->release(w);
+    }
 }
 
 void rc_worker_core_destroy(rc_worker *w)
