@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "rb_l1.h"
 #include "rb_oracle.h"
 #include "rb_sync.h"
 #include "rb_value.h"
@@ -28,11 +29,10 @@
 
 #define RB__SLOT_BITS  11u
 #define RB__MAX_DEPTH  (1u << RB__SLOT_BITS)
-#define RB__CTL_DEPTH  8u
+#define RB__CTL_DEPTH  32u
 #define RB__TICK_MS    50u
 #define RB__GRACE_NS   (5ull * 1000000000ull)
 #define RB__READ_CHUNK (64u * 1024u)
-#define RB__MAX_TAGS   16u
 
 int rb_mode_parse(const char *s, rb_mode *m)
 {
@@ -63,6 +63,7 @@ typedef struct rb__job {
     uint32_t user;
     uint64_t version;
     uint64_t t_app; /* when the read that caused it was sent */
+    uint64_t grant; /* the oracle's stamp of the answer that granted the lease (has_token) */
     uint8_t token[RC_TOKEN_SIZE];
     bool has_token, measured;
     bool read_pending; /* the reader has no value yet: it holds a pipeline slot until origin returns
@@ -75,7 +76,11 @@ typedef struct rb__slot {
     uint32_t user;
     uint8_t op;
     bool busy, measured, work; /* work: a workload request (counts against the pipeline depth) */
-    uint64_t t_send, floor, acked, seq, t_app;
+    bool soft;                 /* a soft tag or key invalidation */
+    uint32_t tag;              /* INVTAG: the oracle's tag index */
+    uint64_t t_send, t_app;
+    uint64_t wid;      /* writes: the write id the value carries */
+    rb_read_snap snap; /* the oracle's snapshot; snap.sent is the send stamp of every request */
 } rb__slot;
 
 struct rb__conn {
@@ -101,6 +106,7 @@ typedef struct rb__shared {
     rb_zipf zipf;
     rb_oracle oracle;
     uint32_t users, items, depth;
+    uint32_t big_items;        /* items of a big value (--big-permille), 0 = none */
     uint64_t t_measure, t_end; /* ns (uv_hrtime); t_end = UINT64_MAX with --requests */
     uint64_t t_start;          /* ns; the open-loop schedule starts here (warm-up included) */
     double pace_step;          /* open loop: ns between consecutive requests overall; 0 = closed */
@@ -111,6 +117,9 @@ typedef struct rb__shared {
     _Atomic int connect_failed;
     _Atomic int finished; /* threads whose loop has ended */
     pthread_barrier_t barrier;
+    rb_l1_cfg l1cfg; /* --l1: the L1 readers' settings (l1 NULL when off) */
+    rb_l1_run *l1;
+    _Atomic int l1_stop;
 } rb__shared;
 
 struct rb__thread {
@@ -118,7 +127,7 @@ struct rb__thread {
     int index;
     pthread_t tid;
     uv_loop_t loop;
-    uv_timer_t tick, ev_bump, ev_tag, ev_key;
+    uv_timer_t tick, ev_bump, ev_tag, ev_key, ev_del;
     uv_poll_t pace;      /* open loop: readable when pace_fd expires */
     int pace_fd;         /* open loop: timerfd on CLOCK_MONOTONIC (uv_hrtime's clock) */
     bool pacing;         /* pace_fd and pace exist */
@@ -127,7 +136,9 @@ struct rb__thread {
     uint32_t nconns, pending_connects;
     rb__conn *ctl;
     rb_rng rng;
-    uint8_t *scratch; /* one value being encoded */
+    uint32_t tag_events; /* tag invalidations sent (alternates product and segment tags) */
+    uint32_t key_events; /* key invalidations and deletes sent (alternates Zipf and uniform) */
+    uint8_t *scratch;    /* one value being encoded (room for a big value) */
     uint32_t origin_limit, origin_inflight;
     rb__job *oq_head, *oq_tail, *jobs;
     uint32_t jobs_live;
@@ -232,7 +243,7 @@ static void rb__origin_done(uv_timer_t *h)
 
 /* A read needs a recompute: make a job and start it or queue it for an origin slot. */
 static void rb__origin_submit(rb__conn *c, const rb__slot *s, uint64_t version,
-                              const uint8_t *token, bool read_pending)
+                              const uint8_t *token, uint64_t grant, bool read_pending)
 {
     rb__thread *t = c->t;
     rb__job *j = calloc(1, sizeof(*j));
@@ -251,6 +262,7 @@ static void rb__origin_submit(rb__conn *c, const rb__slot *s, uint64_t version,
     if (token) {
         memcpy(j->token, token, RC_TOKEN_SIZE);
         j->has_token = true;
+        j->grant = grant;
     }
     uv_timer_init(&t->loop, &j->timer);
     j->timer.data = j;
@@ -319,9 +331,10 @@ static rb__slot *rb__slot_take(rb__conn *c, rb_op op, uint32_t user)
     s->t_send = rb__now();
     s->t_app = s->t_send;
     s->measured = !sh->cfg->fill_only && s->t_send >= sh->t_measure && s->t_send < sh->t_end;
-    s->floor = atomic_load_explicit(&sh->oracle.bump_acked, memory_order_acquire);
-    s->acked = rb_oracle_acked(&sh->oracle, user);
-    s->seq = 0;
+    rb_oracle_snap(&sh->oracle, user, &s->snap); /* stamped now, before the bytes leave */
+    s->wid = 0;
+    s->soft = false;
+    s->tag = 0;
     s->work = op != RB_OP_FILL && !c->control;
     c->work_inflight += s->work;
     if (c->fifo)
@@ -338,14 +351,16 @@ static void rb__slot_release(rb__conn *c, rb__slot *s)
     c->inflight--;
 }
 
-/* Product ids a user's list is tagged with (a deterministic function of the user). */
-static uint32_t rb__products(const rb_opts *o, uint32_t user, uint32_t *out)
+/*
+ * --calm-ms: whether now is in a calm period (every other calm-ms period
+ * from the start of the run), when no bump, tag invalidation or chase is
+ * sent.  Those events drop an L1's read-through entries wholesale; in calm
+ * periods L1 entries live long enough for a lost KEY event to show.
+ */
+static bool rb__calm(const rb__shared *sh)
 {
-    uint32_t n = (uint32_t)(o->tags < (long long)RB__MAX_TAGS ? o->tags : RB__MAX_TAGS);
-    for (uint32_t i = 0; i < n; i++)
-        out[i] =
-            (uint32_t)(((uint64_t)(user + 1) * 2654435761u + i * 40503u) % (uint64_t)o->products);
-    return n;
+    uint64_t period = (uint64_t)sh->o->calm_ms * 1000000ull;
+    return period && ((rb__now() - sh->t_start) / period) % 2 == 1;
 }
 
 /* Encode a request; on failure the slot is released and the error counted. */
@@ -363,31 +378,85 @@ static void rb__send(rb__conn *c, rb__slot *s, rb_req *req)
     }
 }
 
-/* A write of a fresh value for user (workload SET, or a fill from job j). */
+/*
+ * --chase: a big lease fill was just queued on c; send a hard invalidation
+ * of one of its tags (`tag`, an oracle tag index) on another connection of
+ * the same thread at once, so it reaches the server while the fill's bytes
+ * are still arriving: the fill-versus-invalidation race (issue 9, defect 1).
+ * The invalidation is sent after the lease was granted, so the fill must be
+ * rejected or killed.  Skipped when no other connection has a free slot.
+ */
+static void rb__chase(rb__conn *c, uint32_t user, uint32_t tag)
+{
+    rb__thread *t = c->t;
+    const rb_tag_cfg *tc = &t->sh->oracle.tagcfg;
+    rb__conn *c2 = NULL;
+    for (uint32_t i = 1; i < t->nconns && !c2; i++) {
+        rb__conn *x = &t->conns[((uint32_t)(c - t->conns) + i) % t->nconns];
+        if (!x->closed && x->connected && x->nfree > 0)
+            c2 = x;
+    }
+    if (!c2)
+        return;
+    rb_req req = {.op = RB_OP_INVTAG};
+    if (tag >= tc->products) {
+        req.tag_segment = 1;
+        req.segment = tag - tc->products;
+    } else {
+        req.product = tag;
+    }
+    rb__slot *s = rb__slot_take(c2, RB_OP_INVTAG, user);
+    c2->work_inflight -= s->work; /* not a workload request: no pipeline depth */
+    s->work = false;
+    s->measured = false;
+    s->tag = tag;
+    rb__send(c2, s, &req);
+    rb__conn_flush(c2);
+    t->st.chases++;
+}
+
+/*
+ * A write of a fresh value for user (workload SET, or a fill from job j).
+ * The value carries a new write id; its tags follow from it (rb_oracle_tags):
+ * product tags first, then the segment tag when --segments is on.
+ */
 static void rb__send_write(rb__conn *c, rb__slot *s, const rb__job *j)
 {
     rb__thread *t = c->t;
     rb__shared *sh = t->sh;
-    uint32_t products[RB__MAX_TAGS];
-    rb_value_info vi = {.user = s->user, .nitems = sh->items};
+    bool big = sh->big_items && rb_rng_below(&t->rng, 1000) < (uint64_t)sh->o->big_permille;
+    rb_value_info vi = {.user = s->user, .nitems = big ? sh->big_items : sh->items};
     vi.version = j ? j->version
                    : (rb__is_recache(t)
                           ? atomic_load_explicit(&sh->oracle.version_seen, memory_order_relaxed)
                           : 0);
-    vi.seq = s->seq = rb_oracle_next_seq(&sh->oracle, s->user);
+    vi.seq = s->wid = rb_oracle_new_write(&sh->oracle, s->user, j && j->has_token ? j->grant : 0);
     rb_value_encode(t->scratch, &vi);
+    if (big && s->measured)
+        t->st.big_writes++;
     rb_req req = {.op = j ? RB_OP_FILL : RB_OP_SET,
                   .ns_version = vi.version,
                   .ttl_ms = (uint32_t)sh->o->ttl_ms,
                   .value = t->scratch,
-                  .vlen = (uint32_t)rb_value_size(sh->items)};
-    req.nproducts = rb__products(sh->o, s->user, products);
-    req.products = products;
+                  .vlen = (uint32_t)rb_value_size(vi.nitems)};
+    uint32_t tags[RB_ORACLE_MAX_TAGS];
+    uint32_t ntags = rb_oracle_tags(&sh->oracle.tagcfg, s->user, s->wid, tags);
+    if (ntags && tags[ntags - 1] >= sh->oracle.tagcfg.products) {
+        req.has_segment = 1;
+        req.segment = tags[--ntags] - sh->oracle.tagcfg.products;
+    }
+    req.nproducts = ntags;
+    req.products = tags;
+    uint32_t chase = (req.nproducts || req.has_segment) ? tags[0] : UINT32_MAX;
     if (j && j->has_token) {
         req.has_token = 1;
         memcpy(req.token, j->token, RC_TOKEN_SIZE);
     }
     rb__send(c, s, &req);
+    if (big && j && j->has_token && sh->o->chase && chase != UINT32_MAX && !rb__calm(sh)) {
+        rb__conn_flush(c); /* the fill's bytes start first */
+        rb__chase(c, s->user, chase);
+    }
 }
 
 /* ---- open-loop pacing (--rate) -------------------------------------------------------------- */
@@ -561,35 +630,18 @@ static void rb__conn_pump(rb__conn *c)
 static void rb__check_value(rb__thread *t, const rb__slot *s, const rc_msg *m)
 {
     rb_value_info vi;
+    rb_read_facts f;
     uint64_t staleness;
-    rb_verdict v = rb_oracle_check(s->user, s->floor, s->acked, rb__is_recache(t), m->value.ptr,
-                                   m->value.len, &vi, &staleness);
-    t->st.checked++;
-    switch (v) {
-    case RB_VERDICT_CORRUPT:
-        t->st.corrupt++;
-        break;
-    case RB_VERDICT_WRONG_USER:
-        t->st.wrong_user++;
-        break;
-    case RB_VERDICT_GHOST:
-        t->st.ghosts++;
-        break;
-    case RB_VERDICT_OK:
-        rb_hist_record(&t->st.staleness, staleness);
-        if (staleness)
-            t->st.stale_served++;
-        break;
-    }
-    if (v != RB_VERDICT_OK && t->st.corrupt + t->st.wrong_user + t->st.ghosts <= 5)
-        fprintf(stderr,
-                "recache-bench: oracle: %s for user %u (value user %u, version %llu, floor %llu)\n",
-                rb_verdict_name(v), s->user, vi.user, (unsigned long long)vi.version,
-                (unsigned long long)s->floor);
+    rb_oracle *o = &t->sh->oracle;
+    bool stale = rb__is_recache(t) && m->state == RC_STATE_STALE;
+    rb_verdict v = rb_oracle_check_read(o, &s->snap, rb__is_recache(t), stale, m->value.ptr,
+                                        m->value.len, &vi, &staleness, &f);
+    if (rb_stats_verdict(&t->st, (int)v, staleness))
+        rb_oracle_report(o, RB_PATH_SERVER, rb_op_name((rb_op)s->op), v, &f, &vi);
 }
 
-/* A GET or LGET answer. */
-static void rb__on_read(rb__conn *c, const rb__slot *s, const rc_msg *m)
+/* A GET or LGET answer; `stamp` is the oracle's ack stamp of the answer (a lease's grant). */
+static void rb__on_read(rb__conn *c, const rb__slot *s, const rc_msg *m, uint64_t stamp)
 {
     rb__thread *t = c->t;
     bool meas = s->measured;
@@ -613,16 +665,16 @@ static void rb__on_read(rb__conn *c, const rb__slot *s, const rc_msg *m)
         }
         rb__check_value(t, s, m);
         if (granted)
-            rb__origin_submit(c, s, m->ns_version, m->token, false);
+            rb__origin_submit(c, s, m->ns_version, m->token, stamp, false);
         return;
     }
     if (m->status == RC_STATUS_MISS) {
         if (meas)
             t->st.misses++;
         if (granted)
-            rb__origin_submit(c, s, m->ns_version, m->token, true);
+            rb__origin_submit(c, s, m->ns_version, m->token, stamp, true);
         else if (t->sh->cfg->mode == RB_MODE_CACHE_ASIDE)
-            rb__origin_submit(c, s, m->ns_version, NULL, true);
+            rb__origin_submit(c, s, m->ns_version, NULL, 0, true);
         else if (meas)
             rb_hist_record(&t->st.read, lat);
         return;
@@ -639,12 +691,12 @@ static void rb__on_read(rb__conn *c, const rb__slot *s, const rc_msg *m)
         t->st.errors++;
 }
 
-/* A SET (workload or fill) answer. */
-static void rb__on_write(rb__thread *t, const rb__slot *s, const rc_msg *m)
+/* A SET (workload or fill) answer; `stamp` is the oracle's ack stamp of the answer. */
+static void rb__on_write(rb__thread *t, const rb__slot *s, const rc_msg *m, uint64_t stamp)
 {
     bool meas = s->measured;
     if (m->status == RC_STATUS_OK) {
-        rb_oracle_ack_write(&t->sh->oracle, s->user, s->seq);
+        rb_oracle_ack_write(&t->sh->oracle, s->user, s->wid, stamp);
         if (meas)
             s->op == RB_OP_FILL ? t->st.fills++ : t->st.writes++;
         return;
@@ -659,21 +711,31 @@ static void rb__on_write(rb__thread *t, const rb__slot *s, const rc_msg *m)
         t->st.writes++;
 }
 
-/* A control answer (bump, tag or key invalidation). */
-static void rb__on_control(rb__thread *t, const rb__slot *s, const rc_msg *m)
+/*
+ * A control answer (bump, tag or key invalidation, delete); `stamp` is the
+ * oracle's ack stamp of the answer.  A key invalidation or delete answered
+ * MISS is acknowledged all the same: the key must be gone either way.
+ */
+static void rb__on_control(rb__thread *t, const rb__slot *s, const rc_msg *m, uint64_t stamp)
 {
+    rb_oracle *o = &t->sh->oracle;
     if (m->status >= RC_STATUS_FIRST_ERROR) {
         t->st.errors++;
         return;
     }
     if (s->op == RB_OP_BUMP) {
-        rb_oracle_ack_bump(&t->sh->oracle, m->ns_version);
+        rb_oracle_ack_bump(o, m->ns_version);
         t->st.bumps++;
-    } else if (s->op == RB_OP_INVTAG) {
+        return;
+    }
+    if (s->op == RB_OP_INVTAG) {
+        rb_oracle_ack_tag(o, s->tag, s->soft, s->snap.sent, stamp);
         t->st.tag_invalidations++;
     } else {
-        t->st.key_invalidations++;
+        rb_oracle_ack_key(o, s->user, s->soft, s->snap.sent);
+        s->op == RB_OP_DEL ? t->st.deletes++ : t->st.key_invalidations++;
     }
+    t->st.soft_invalidations += s->soft;
 }
 
 /* Find the slot a response answers; NULL if it matches none. */
@@ -700,11 +762,15 @@ static bool rb__on_response(rb__conn *c, const rc_msg *m)
     rb__slot *s = rb__match(c, m);
     if (!s)
         return false;
+    uint64_t stamp = rb_oracle_tick(&t->sh->oracle); /* acknowledged: after the answer arrived */
     uint64_t now = rb__now();
     if (s->measured) {
         rb_hist_record(&t->st.op[s->op], now - s->t_send);
         rb_hist_record(&t->interval, now - s->t_send);
         t->last_recv = now;
+        uint64_t sec = now > t->sh->t_measure ? (now - t->sh->t_measure) / 1000000000ull : 0;
+        if (sec < RB_ORIGIN_SECONDS)
+            t->st.ops_per_sec[sec]++;
     }
     if (rb__is_recache(t) && m->status < RC_STATUS_FIRST_ERROR && m->ns_version)
         rb_oracle_see_version(&t->sh->oracle, m->ns_version);
@@ -713,14 +779,14 @@ static bool rb__on_response(rb__conn *c, const rc_msg *m)
     switch (slot.op) {
     case RB_OP_GET:
     case RB_OP_LGET:
-        rb__on_read(c, &slot, m);
+        rb__on_read(c, &slot, m, stamp);
         break;
     case RB_OP_SET:
     case RB_OP_FILL:
-        rb__on_write(t, &slot, m);
+        rb__on_write(t, &slot, m, stamp);
         break;
     default:
-        rb__on_control(t, &slot, m);
+        rb__on_control(t, &slot, m, stamp);
         break;
     }
     return true;
@@ -850,19 +916,36 @@ static void rb__event(uv_timer_t *h)
     if (!c || c->closed || !c->connected || c->nfree == 0 || rb__now() >= sh->t_end ||
         atomic_load(&sh->over))
         return;
-    rb_req req = {.soft = (uint8_t)(sh->o->soft != 0)};
-    uint32_t user = 0;
+    if ((h == &t->ev_bump || h == &t->ev_tag) && rb__calm(sh))
+        return;
+    const rb_tag_cfg *tc = &sh->oracle.tagcfg;
+    rb_req req = {0};
+    uint32_t user = 0, tag = 0;
     if (h == &t->ev_bump) {
         req.op = RB_OP_BUMP;
     } else if (h == &t->ev_tag) {
         req.op = RB_OP_INVTAG;
-        req.product = (uint32_t)rb_rng_below(&t->rng, (uint64_t)sh->o->products);
+        if (tc->segments && (t->tag_events++ & 1u)) {
+            req.tag_segment = 1;
+            req.segment = (uint32_t)rb_rng_below(&t->rng, tc->segments);
+            tag = tc->products + req.segment;
+        } else {
+            tag = req.product = (uint32_t)rb_rng_below(&t->rng, tc->products);
+        }
     } else {
-        req.op = RB_OP_INVKEY;
-        user = (uint32_t)rb_zipf_draw(&sh->zipf, &t->rng);
+        /* Every other key invalidation or delete targets a uniformly drawn user: mostly a cold
+         * key, which the server may have evicted while an L1 still holds it (an invalidation
+         * must publish its event even then). */
+        req.op = h == &t->ev_del ? RB_OP_DEL : RB_OP_INVKEY;
+        user = (t->key_events++ & 1u) ? (uint32_t)rb_rng_below(&t->rng, sh->users)
+                                      : (uint32_t)rb_zipf_draw(&sh->zipf, &t->rng);
     }
+    if (req.op != RB_OP_BUMP && req.op != RB_OP_DEL)
+        req.soft = sh->o->soft != 0 || rb_rng_below(&t->rng, 100) < (uint64_t)sh->o->soft_pct;
     rb__slot *s = rb__slot_take(c, req.op, user);
     s->measured = false; /* control latencies are not part of the workload's numbers */
+    s->soft = req.soft != 0;
+    s->tag = tag;
     rb__send(c, s, &req);
     rb__conn_flush(c);
 }
@@ -892,7 +975,8 @@ static void rb__close_all(rb__thread *t)
 {
     t->stopping = true;
     uv_handle_t *timers[] = {(uv_handle_t *)&t->tick, (uv_handle_t *)&t->ev_bump,
-                             (uv_handle_t *)&t->ev_tag, (uv_handle_t *)&t->ev_key};
+                             (uv_handle_t *)&t->ev_tag, (uv_handle_t *)&t->ev_key,
+                             (uv_handle_t *)&t->ev_del};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
         if (!uv_is_closing(timers[i]))
             uv_close(timers[i], NULL);
@@ -965,6 +1049,7 @@ static void *rb__thread_main(void *arg)
     rb__start_event(t, &t->ev_bump, events ? o->bump_every : 0);
     rb__start_event(t, &t->ev_tag, events ? o->tag_every : 0);
     rb__start_event(t, &t->ev_key, events ? o->key_every : 0);
+    rb__start_event(t, &t->ev_del, events ? o->delete_every : 0);
     if (t->pacing)
         uv_poll_start(&t->pace, UV_READABLE, rb__pace_fire);
     for (uint32_t i = 0; i < t->nconns; i++)
@@ -1046,7 +1131,7 @@ static int rb__thread_init(rb__shared *sh, rb__thread *t, int index, uint32_t nc
     t->origin_limit = (uint32_t)(o->origin_concurrency / nthreads);
     if (t->origin_limit == 0)
         t->origin_limit = 1;
-    t->scratch = malloc(rb_value_size(sh->items));
+    t->scratch = malloc(rb_value_size(sh->big_items > sh->items ? sh->big_items : sh->items));
     t->conns = calloc(nconns ? nconns : 1, sizeof(*t->conns));
     if (!t->scratch || !t->conns || uv_loop_init(&t->loop) != 0)
         return RC_ENOMEM;
@@ -1058,7 +1143,7 @@ static int rb__thread_init(rb__shared *sh, rb__thread *t, int index, uint32_t nc
     }
     if (sh->pace_step > 0 && rb__pace_init(t) != 0)
         return RC_EIO;
-    bool events = o->bump_every > 0 || o->tag_every > 0 || o->key_every > 0;
+    bool events = o->bump_every > 0 || o->tag_every > 0 || o->key_every > 0 || o->delete_every > 0;
     if (index == 0 && events && !sh->cfg->fill_only) {
         t->ctl = calloc(1, sizeof(*t->ctl));
         if (!t->ctl || rb__conn_init(t, t->ctl, RB__CTL_DEPTH, true) != 0)
@@ -1141,10 +1226,31 @@ static int rb__setup(const rb_engine_cfg *cfg, rb__run *r, rb_result *res)
         rc = rb__probe_version(cfg, &res->start_version);
     if (rc != 0)
         return rc;
-    if (rb_zipf_init(&sh->zipf, sh->users, o->alpha) != 0 ||
-        rb_oracle_init(&sh->oracle, sh->users) != 0)
+    if (o->big_permille > 0)
+        sh->big_items = (uint32_t)(((uint64_t)o->big_bytes - RB_VALUE_HDR) / 8u);
+    rb_tag_cfg tc = {.products = (uint32_t)o->products,
+                     .per_value = (uint32_t)o->tags,
+                     .segments = (uint32_t)o->segments};
+    if (rb_zipf_init(&sh->zipf, sh->users, o->alpha) != 0)
         return RC_ENOMEM;
+    if ((rc = rb_oracle_init(&sh->oracle, sh->users, &tc)) != 0)
+        return rc;
     rb_oracle_see_version(&sh->oracle, res->start_version);
+    if (o->l1 > 0 && cfg->target == RB_TARGET_RECACHE && !cfg->fill_only && !cfg->per_conn_reads) {
+        sh->l1cfg = (rb_l1_cfg){.host = o->host,
+                                .port = cfg->port,
+                                .ns = o->ns,
+                                .readers = (uint32_t)o->l1,
+                                .filter = o->l1_filter,
+                                .zipf = &sh->zipf,
+                                .oracle = &sh->oracle,
+                                .seed = (uint64_t)o->seed,
+                                .stop = &sh->l1_stop};
+        if ((rc = rb_l1_open(&sh->l1cfg, &sh->l1)) != 0) {
+            fprintf(stderr, "recache-bench: cannot open the L1: %s\n", rc_strerror(rc));
+            return rc;
+        }
+    }
     r->nthreads = (int)o->threads;
     r->th = calloc((size_t)r->nthreads, sizeof(*r->th));
     if (!r->th)
@@ -1161,6 +1267,7 @@ static int rb__setup(const rb_engine_cfg *cfg, rb__run *r, rb_result *res)
 
 static void rb__teardown(rb__run *r)
 {
+    rb_l1_finish(r->sh.l1, NULL, NULL); /* only left open when the run failed */
     if (r->th)
         for (int i = 0; i < r->nthreads; i++)
             rb__thread_free(&r->th[i]);
@@ -1192,6 +1299,8 @@ static int rb__execute(rb__run *r, rb_result *res)
                     ? UINT64_MAX
                     : sh->t_measure + (uint64_t)(o->duration * 1e9);
     pthread_barrier_wait(&sh->barrier);
+    if (sh->l1 && rb_l1_start(sh->l1, sh->t_measure, sh->t_end) != 0)
+        fprintf(stderr, "recache-bench: cannot start every L1 reader\n");
     res->connect_failures = atomic_load(&sh->connect_failed);
     if (res->connect_failures)
         fprintf(stderr, "recache-bench: %d connection(s) failed to connect\n",
@@ -1199,6 +1308,11 @@ static int rb__execute(rb__run *r, rb_result *res)
     rb__progress(sh, r->th, r->nthreads);
     for (int i = 0; i < r->nthreads; i++)
         pthread_join(r->th[i].tid, NULL);
+    if (sh->l1) {
+        rb_l1_finish(sh->l1, res->stats, &res->l1);
+        sh->l1 = NULL;
+        res->l1_readers = (int)o->l1;
+    }
     uint64_t last = 0;
     for (int i = 0; i < r->nthreads; i++) {
         rb_stats_add(res->stats, &r->th[i].st);

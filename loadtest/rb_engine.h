@@ -29,7 +29,14 @@
  * counted), then the measured window (--duration seconds or --requests
  * requests), then a bounded drain that lets in-flight requests and fills
  * finish.  Thread 0 also owns a control connection for the scheduled
- * events (bump, tag and key invalidation).
+ * events (bump, tag and key invalidation, delete).  With --l1, reader
+ * threads read through the client library's L1 near-cache alongside
+ * (rb_l1.h), judged by the same oracle.
+ *
+ * The oracle (rb_oracle.h) is fed at two points: every request takes its
+ * snapshot and send stamp when its slot is taken, before its bytes are
+ * written; every answer is stamped when it is dispatched, before anything
+ * else looks at it.  Writes record their ack stamp, invalidations theirs.
  */
 #ifndef RB_ENGINE_H
 #define RB_ENGINE_H
@@ -39,6 +46,7 @@
 #include "rb_opts.h"
 #include "rb_stats.h"
 #include "rb_wire.h"
+#include "recache/recache.h"
 
 typedef enum rb_mode {
     RB_MODE_PLAIN = 0,   /* get / set */
@@ -69,6 +77,8 @@ typedef struct rb_result {
     uint64_t start_version; /* namespace version before the run (recache) */
     uint64_t final_bump;    /* newest bump acknowledged */
     int connect_failures;
+    int l1_readers; /* --l1 reader threads that ran (0 = no L1) */
+    rc_l1_stats l1; /* the L1's own counters at the end (when l1_readers > 0) */
 } rb_result;
 
 /*

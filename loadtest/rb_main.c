@@ -16,7 +16,10 @@
 #include <unistd.h>
 
 #include "recache/rc_errors.h"
+#include "rb_cluster.h"
 #include "rb_engine.h"
+#include "rb_invalcost.h"
+#include "rb_l1.h"
 #include "rb_report.h"
 #include "rb_sync.h"
 #include "rb_trace.h"
@@ -55,15 +58,29 @@ static int rb__validate(rb_opts *o, rb_engine_cfg *cfg)
     if (o->origin_ms < 0 || o->origin_concurrency < 1 || o->lease_wait_ms < 0 ||
         o->lease_wait_ms > 0xFFFFFFFFll || o->ttl_ms < 0 || o->ttl_ms > 0xFFFFFFFFll)
         return rb__usage_error("origin and lease settings must be non-negative");
-    if (o->products < 1 || o->tags < 0 || o->tags > 16)
-        return rb__usage_error("--products must be >= 1 and --tags 0..16");
+    if (o->products < 1 || o->products > 1000000 || o->tags < 0 || o->tags > 16 ||
+        o->segments < 0 || o->segments > 1000000)
+        return rb__usage_error("--products must be 1..1e6, --tags 0..16 and --segments 0..1e6");
+    if (o->soft_pct < 0 || o->soft_pct > 100 || o->delete_every < 0 || o->l1 < 0 || o->l1 > 64)
+        return rb__usage_error("--soft-pct must be 0..100, --delete-every >= 0, --l1 0..64");
+    if (o->calm_ms < 0)
+        return rb__usage_error("--calm-ms must be >= 0");
+    if (!rb_l1_filter_ok(o->l1_filter))
+        return rb__usage_error("--l1-filter must be ns, all, outside or mixed");
+    if (o->l1 == 1 && strcmp(o->l1_filter, "mixed") == 0)
+        return rb__usage_error("--l1-filter mixed needs --l1 2 or more (a reader per L1)");
+    if (o->big_permille < 0 || o->big_permille > 1000 || o->big_bytes < 40 ||
+        o->big_bytes > (16ll << 20) || o->big_bytes % 8 != 0)
+        return rb__usage_error(
+            "--big-permille must be 0..1000 and --big-bytes a multiple of 8 in 40..16 MiB");
     if (o->requests < 0 || (o->requests == 0 && !(o->duration > 0)) || !(o->warmup >= 0))
         return rb__usage_error("give --duration > 0 or --requests > 0, and --warmup >= 0");
     if (o->duration + o->warmup > 3000)
         return rb__usage_error("--duration plus --warmup must stay under 3000 s");
     if (cfg->target != RB_TARGET_RECACHE &&
-        (cfg->mode == RB_MODE_LEASE || o->bump_every > 0 || o->tag_every > 0))
-        return rb__usage_error("lease mode, bumps and tag invalidations need --target recache");
+        (cfg->mode == RB_MODE_LEASE || o->bump_every > 0 || o->tag_every > 0 || o->l1 > 0))
+        return rb__usage_error(
+            "lease mode, bumps, tag invalidations and --l1 need --target recache");
     if (strlen(o->ns) == 0 || strlen(o->ns) > 64)
         return rb__usage_error("--namespace must be 1..64 bytes");
     return 0;
@@ -163,7 +180,7 @@ static void rb__herd_json(rb_json *j, rb_mode mode, const rb_result *res)
     rb_json_u64(j, "lease_held", s->lease_held);
     rb_json_u64(j, "wait_timeouts", s->wait_timeouts);
     rb_json_u64(j, "errors", s->errors);
-    rb_json_u64(j, "oracle_violations", s->corrupt + s->wrong_user + s->ghosts);
+    rb_json_u64(j, "oracle_violations", rb_stats_violations(s));
     rb_json_dbl(j, "reader_p50_ms", (double)rb_hist_percentile(&s->read, 50) / 1e6);
     rb_json_dbl(j, "reader_p99_ms", (double)rb_hist_percentile(&s->read, 99) / 1e6);
     rb_json_dbl(j, "reader_max_ms", (double)s->read.max / 1e6);
@@ -193,8 +210,10 @@ static int rb__cmd_herd(rb_opts *o)
     o->warmup = 0;
     o->requests = 0;
     o->duration = 60; /* an upper bound: each reader sends one read, then the run drains */
-    o->bump_every = o->tag_every = o->key_every = 0;
+    o->bump_every = o->tag_every = o->key_every = o->delete_every = 0;
     o->fill = 0;
+    o->big_permille = 0;
+    o->l1 = 0;
     int rc = rb__validate(o, &cfg);
     if (rc != 0)
         return rc;
@@ -223,7 +242,7 @@ static int rb__cmd_herd(rb_opts *o)
         }
         rb__herd_line(modes[i], &res[i]);
         const rb_stats *s = res[i].stats;
-        if (s->corrupt + s->wrong_user + s->ghosts)
+        if (rb_stats_violations(s))
             status = RB_EXIT_VIOLATED;
     }
     o->ns = base_ns;
@@ -265,21 +284,35 @@ static int rb__load(const rb_opts *o, rb_trace *t)
     return 0;
 }
 
+/* rb__sim - the reference simulation of --policy; RC_EINVAL for an unknown policy. */
+static int rb__sim(const rb_opts *o, const rb_trace *t, uint64_t capacity, rb_trace_result *r)
+{
+    if (strcmp(o->policy, "sieve") == 0)
+        return rb_sieve_sim(t, capacity, r);
+    if (strcmp(o->policy, "clock") == 0)
+        return rb_clock_sim(t, capacity, r);
+    return RC_EINVAL;
+}
+
 static int rb__cmd_clocksim(const rb_opts *o)
 {
     rb_trace t;
     rb_trace_result r;
     if (o->capacity < 1)
         return rb__usage_error("--capacity must be at least 1");
+    if (strcmp(o->policy, "clock") != 0 && strcmp(o->policy, "sieve") != 0)
+        return rb__usage_error("--policy must be clock or sieve");
     int rc = rb__load(o, &t);
     if (rc != 0)
         return rc;
-    rc = rb_clock_sim(&t, (uint64_t)o->capacity, &r);
+    rc = rb__sim(o, &t, (uint64_t)o->capacity, &r);
     rb_trace_free(&t);
     if (rc != 0)
         return RB_EXIT_USAGE;
-    printf("clocksim: %llu requests, capacity %lld entries, %llu misses, miss ratio %.4f\n",
-           (unsigned long long)r.requests, o->capacity, (unsigned long long)r.misses, r.miss_ratio);
+    printf("clocksim: policy %s, %llu requests, capacity %lld entries, %llu misses, miss ratio "
+           "%.4f\n",
+           o->policy, (unsigned long long)r.requests, o->capacity, (unsigned long long)r.misses,
+           r.miss_ratio);
     return RB_EXIT_OK;
 }
 
@@ -307,8 +340,8 @@ static int rb__cmd_replay(const rb_opts *o)
         printf(
             "note: the memory limit was not reached, so nothing was evicted and the entry\n"
             "count is not the capacity; use a smaller --memory on the server or a longer trace\n");
-    if (info.entries > 0 && rb_clock_sim(&t, (uint64_t)info.entries, &sim) == 0)
-        printf("reference CLOCK at that capacity: miss ratio %.4f; difference %+.4f\n",
+    if (info.entries > 0 && rb__sim(o, &t, (uint64_t)info.entries, &sim) == 0)
+        printf("reference %s at that capacity: miss ratio %.4f; difference %+.4f\n", o->policy,
                sim.miss_ratio, r.miss_ratio - sim.miss_ratio);
     rb_trace_free(&t);
     return RB_EXIT_OK;
@@ -323,19 +356,96 @@ static int rb__cmd_gentrace(const rb_opts *o)
     return rc == 0 ? RB_EXIT_OK : RB_EXIT_USAGE;
 }
 
+/* ---- invalcost ------------------------------------------------------------------------------- */
+
+static int rb__cmd_invalcost(const rb_opts *o)
+{
+    if (o->entries < 1 || o->writes < 1 || o->items < 1)
+        return rb__usage_error("invalcost: --entries, --writes and --items must be at least 1");
+    rb_invalcost_cfg c = {.host = o->host,
+                          .port = (uint16_t)(o->port ? o->port : 7400),
+                          .ns = o->ns,
+                          .entries = (uint64_t)o->entries,
+                          .writes = (uint64_t)o->writes,
+                          .value_len = 32u + 8u * (size_t)o->items};
+    rb_invalcost_result r;
+    int rc = rb_invalcost_run(&c, &r);
+    if (rc != 0) {
+        fprintf(stderr, "recache-bench: invalcost: %s\n", rc_strerror(rc));
+        return RB_EXIT_USAGE;
+    }
+    rb_invalcost_print(&c, &r);
+    return RB_EXIT_OK;
+}
+
+/* ---- cluster -------------------------------------------------------------------------------- */
+
+/* run --cluster: the workload through rc_cluster (rb_cluster.h). */
+static int rb__cmd_cluster(const rb_opts *o)
+{
+    if (o->threads < 1 || o->users < 1 || o->items < 1 || o->read_pct < 0 || o->read_pct > 100 ||
+        o->duration <= 0 || o->io_timeout_ms < 1 || o->tko < 1 || o->timeline_ms < 1 ||
+        o->products < 1 || o->tags < 0 || o->tags > 16 || o->segments < 0 || o->soft_pct < 0 ||
+        o->soft_pct > 100)
+        return rb__usage_error("--cluster: check --threads, --users, --items, --read-pct, "
+                               "--duration, --io-timeout-ms, --tko, --tags, --soft-pct");
+    rb_cluster_cfg c = {.nodes = o->cluster,
+                        .ns = o->ns,
+                        .threads = (uint32_t)o->threads,
+                        .users = (uint32_t)o->users,
+                        .zipf = o->alpha,
+                        .items = (uint32_t)o->items,
+                        .read_pct = (uint32_t)o->read_pct,
+                        .del_permille = o->delete_every ? 50u : 0u,
+                        .duration_ms = (uint64_t)(o->duration * 1000.0),
+                        .ttl_ms = (uint32_t)o->ttl_ms,
+                        .bump_every_ms = (uint32_t)o->bump_every,
+                        .tag_every_ms = (uint32_t)o->tag_every,
+                        .soft_permille = (uint32_t)o->soft_pct * 10u,
+                        .tags = {.products = (uint32_t)o->products,
+                                 .per_value = (uint32_t)o->tags,
+                                 .segments = (uint32_t)o->segments},
+                        .io_timeout_ms = (uint32_t)o->io_timeout_ms,
+                        .tko = (uint32_t)o->tko,
+                        .failover_ttl_ms = (uint32_t)o->failover_ttl_ms,
+                        .timeline = o->timeline[0] ? o->timeline : NULL,
+                        .timeline_ms = (uint32_t)o->timeline_ms};
+    rb_cluster_result r;
+    int rc = rb_cluster_run(&c, &r);
+    if (rc != 0)
+        return RB_EXIT_USAGE;
+    rb_cluster_print(&c, &r);
+    if (o->json[0] && strcmp(o->json, "-") == 0) {
+        rb_cluster_json(&c, &r);
+    } else if (o->json[0]) {
+        FILE *f = freopen(o->json, "w", stdout);
+        if (f == NULL)
+            return RB_EXIT_USAGE;
+        rb_cluster_json(&c, &r);
+    }
+    return r.violations ? RB_EXIT_VIOLATED : RB_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     rb_opts o;
     rb_opts_defaults(&o);
     if (rb_opts_parse(&o, argc, argv) != 0)
         return RB_EXIT_USAGE;
+    if (o.churn) {
+        /* The preset first, then the command line again, so explicit options override it. */
+        rb_opts_defaults(&o);
+        rb_opts_churn(&o);
+        if (rb_opts_parse(&o, argc, argv) != 0)
+            return RB_EXIT_USAGE;
+    }
     if (o.help) {
         rb_opts_usage(stdout);
         return RB_EXIT_OK;
     }
     const char *cmd = o.npos > 0 ? o.pos[0] : "run";
     if (strcmp(cmd, "run") == 0)
-        return rb__cmd_run(&o);
+        return o.cluster[0] ? rb__cmd_cluster(&o) : rb__cmd_run(&o);
     if (strcmp(cmd, "herd") == 0)
         return rb__cmd_herd(&o);
     if (strcmp(cmd, "replay") == 0)
@@ -344,5 +454,7 @@ int main(int argc, char **argv)
         return rb__cmd_clocksim(&o);
     if (strcmp(cmd, "gentrace") == 0)
         return rb__cmd_gentrace(&o);
+    if (strcmp(cmd, "invalcost") == 0)
+        return rb__cmd_invalcost(&o);
     return rb__usage_error("unknown subcommand");
 }

@@ -93,15 +93,53 @@ int rb_opts_parse(rb_opts *o, int argc, char **argv)
     return 0;
 }
 
+/*
+ * The churn preset, as option name and value pairs parsed like user input.
+ * Frequent events from one control connection: a bump every 250 ms, a tag
+ * invalidation every 7 ms (alternately a product and a segment), a key
+ * invalidation every 9 ms and a DELETE every 23 ms, half of the tag and key
+ * invalidations soft; lease reads that park up to 200 ms; 20% writes over a
+ * Zipf-skewed user set (the hot users get concurrent writers from every
+ * connection); 2 writes or fills in 1000 carry a 1 MiB value, and each such
+ * fill is chased by a hard invalidation of one of its tags; two L1 readers,
+ * one through an L1 subscribed to the bench's namespace, one through an L1
+ * subscribed to another namespace only (its reads must bypass it).  Every
+ * other second is calm (no bump, tag invalidation or chase), so the L1s
+ * keep entries long enough for a key event that never comes to matter.
+ */
+static const char *const rb__churn[][2] = {
+    {"mode", "lease"},        {"lease-wait-ms", "200"},
+    {"read-pct", "80"},       {"users", "20000"},
+    {"items", "20"},          {"origin-ms", "2"},
+    {"connections", "8"},     {"threads", "2"},
+    {"pipeline", "4"},        {"bump-every", "250"},
+    {"tag-every", "7"},       {"key-every", "9"},
+    {"delete-every", "23"},   {"soft-pct", "50"},
+    {"products", "200"},      {"tags", "2"},
+    {"segments", "32"},       {"big-permille", "2"},
+    {"big-bytes", "1048576"}, {"chase", "1"},
+    {"calm-ms", "1000"},      {"l1", "2"},
+    {"l1-filter", "mixed"},   {"warmup", "1"},
+};
+
+void rb_opts_churn(rb_opts *o)
+{
+    for (size_t i = 0; i < sizeof(rb__churn) / sizeof(rb__churn[0]); i++)
+        (void)rb__set(o, rb__churn[i][0], strlen(rb__churn[i][0]), rb__churn[i][1]);
+}
+
 void rb_opts_usage(FILE *out)
 {
-    fputs("usage: recache-bench [run] [options]          load test (default)\n"
-          "       recache-bench herd [options]           K readers of one missing key\n"
-          "       recache-bench replay FILE [options]    replay a key trace (get, set on miss)\n"
-          "       recache-bench clocksim FILE --capacity N   reference CLOCK miss ratio\n"
-          "       recache-bench gentrace [options]       print a Zipf key trace\n"
-          "options (--name VALUE or --name=VALUE):\n",
-          out);
+    fputs(
+        "usage: recache-bench [run] [options]          load test (default)\n"
+        "       recache-bench herd [options]           K readers of one missing key\n"
+        "       recache-bench replay FILE [options]    replay a key trace (get, set on miss)\n"
+        "       recache-bench clocksim FILE --capacity N   reference CLOCK (or --policy sieve)\n"
+        "       recache-bench gentrace [options]       print a Zipf key trace\n"
+        "       recache-bench invalcost [options]      bump / tag invalidation cost, then writes\n"
+        "       recache-bench --cluster H:P,H:P,...    the workload over a cluster (rc_cluster)\n"
+        "options (--name VALUE or --name=VALUE):\n",
+        out);
 #define RB__OPT_USAGE(kind, f, flag, def, help)                                                    \
     fprintf(out, "  --%-20s %s (default: %s)\n", flag, help, (def)[0] ? (def) : "none");
     RB_OPTIONS(RB__OPT_USAGE)

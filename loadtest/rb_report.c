@@ -8,11 +8,11 @@
 
 #include "recache/rc_errors.h"
 #include "rb_json.h"
+#include "rb_value.h"
 
 unsigned long long rb_report_violations(const rb_report *r)
 {
-    const rb_stats *s = r->res->stats;
-    return (unsigned long long)(s->corrupt + s->wrong_user + s->ghosts);
+    return (unsigned long long)rb_stats_violations(r->res->stats);
 }
 
 static unsigned long long rb__ops(const rb_stats *s)
@@ -77,7 +77,13 @@ void rb_report_text(const rb_report *r, FILE *out)
             rb_target_name(r->target), o->host, o->port, rb_mode_name(r->mode), o->connections,
             o->pipeline, o->threads);
     fprintf(out, "workload: %lld users, zipf %.2f, %lld items (%lld-byte values), %lld%% reads\n",
-            o->users, o->alpha, o->items, 32 + 8 * o->items, o->read_pct);
+            o->users, o->alpha, o->items, RB_VALUE_HDR + 8 * o->items, o->read_pct);
+    if (o->big_permille > 0)
+        fprintf(out,
+                "big values: %lld in 1000 writes and fills carry %lld bytes (%llu written, %llu "
+                "fills chased by a tag invalidation)\n",
+                o->big_permille, o->big_bytes, (unsigned long long)s->big_writes,
+                (unsigned long long)s->chases);
     if (r->fill_s > 0)
         fprintf(out, "fill: %lld values in %.2f s\n", o->users, r->fill_s);
     fprintf(out, "measured: %.2f s; throughput %.0f ops/s (%llu ops)\n", secs,
@@ -109,20 +115,59 @@ void rb_report_text(const rb_report *r, FILE *out)
             (unsigned long long)s->origin_calls, mean, peak, (unsigned long long)s->origin_queued,
             (unsigned long long)s->fills, (unsigned long long)s->fills_rejected);
     fprintf(out,
-            "events: bumps %llu, tag invalidations %llu, key invalidations %llu; errors %llu\n",
+            "events: bumps %llu, tag invalidations %llu, key invalidations %llu, deletes %llu "
+            "(%llu of the invalidations soft); errors %llu\n",
             (unsigned long long)s->bumps, (unsigned long long)s->tag_invalidations,
-            (unsigned long long)s->key_invalidations, (unsigned long long)s->errors);
+            (unsigned long long)s->key_invalidations, (unsigned long long)s->deletes,
+            (unsigned long long)s->soft_invalidations, (unsigned long long)s->errors);
+    if (r->res->l1_readers > 0) {
+        const rc_l1_stats *l = &r->res->l1;
+        fprintf(out,
+                "l1: %d reader(s) (filter %s), %llu reads (fresh %llu, stale %llu, miss %llu, "
+                "errors %llu); the L1 answered %llu, the server %llu; %llu entries dropped by "
+                "events, %llu resyncs, %llu batches skipped (L1 behind)\n",
+                r->res->l1_readers, o->l1_filter, (unsigned long long)s->l1_reads,
+                (unsigned long long)s->l1_hits, (unsigned long long)s->l1_stale,
+                (unsigned long long)s->l1_misses, (unsigned long long)s->l1_errors,
+                (unsigned long long)l->hits, (unsigned long long)l->misses,
+                (unsigned long long)l->invalidations, (unsigned long long)l->resyncs,
+                (unsigned long long)s->l1_sync_timeouts);
+        fprintf(out,
+                "l1 violations: %llu through an L1 subscribed to the namespace, %llu through an "
+                "L1 whose filter leaves it out; %llu on the server path\n",
+                (unsigned long long)s->l1_violations, (unsigned long long)s->l1_outside_violations,
+                (unsigned long long)(rb_stats_violations(s) - s->l1_violations -
+                                     s->l1_outside_violations));
+    }
+    bool versions = r->target == RB_TARGET_RECACHE;
     fprintf(out,
-            "oracle: %llu values checked; wrong user %llu, ghosts %llu%s, corrupt %llu; "
-            "behind newest write %llu (staleness p99 %llu, max %llu writes)\n",
-            (unsigned long long)s->checked, (unsigned long long)s->wrong_user,
-            (unsigned long long)s->ghosts, r->target == RB_TARGET_RECACHE ? "" : " (not checked)",
-            (unsigned long long)s->corrupt, (unsigned long long)s->stale_served,
+            "oracle: %llu values checked; behind newest write %llu (staleness p99 %llu, max %llu "
+            "writes)\n",
+            (unsigned long long)s->checked, (unsigned long long)s->stale_served,
             (unsigned long long)rb_hist_percentile(&s->staleness, 99),
             (unsigned long long)s->staleness.max);
+    fprintf(out,
+            "violations: ghost_version %llu%s, ghost_key %llu, ghost_tag %llu, ghost_soft %llu, "
+            "wrong_user %llu, corrupt %llu\n",
+            (unsigned long long)s->ghost_version, versions ? "" : " (not checked)",
+            (unsigned long long)s->ghost_key, (unsigned long long)s->ghost_tag,
+            (unsigned long long)s->ghost_soft, (unsigned long long)s->wrong_user,
+            (unsigned long long)s->corrupt);
     if (r->server_stats && *r->server_stats)
         fprintf(out, "server:\n%s", r->server_stats);
-    fprintf(out, "verdict: %s\n", rb_report_violations(r) ? "FAIL (oracle violations)" : "PASS");
+    if (!rb_report_violations(r)) {
+        fprintf(out, "verdict: PASS\n");
+        return;
+    }
+    fprintf(out, "verdict: FAIL (oracle violations:");
+    const char *names[] = {"ghost_version", "ghost_key",  "ghost_tag",
+                           "ghost_soft",    "wrong_user", "corrupt"};
+    const uint64_t counts[] = {s->ghost_version, s->ghost_key,  s->ghost_tag,
+                               s->ghost_soft,    s->wrong_user, s->corrupt};
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+        if (counts[i])
+            fprintf(out, " %s %llu", names[i], (unsigned long long)counts[i]);
+    fprintf(out, ")\n");
 }
 
 static void rb__json_hist(rb_json *j, const char *name, const rb_hist *h, double secs, double scale)
@@ -184,6 +229,10 @@ void rb_report_json(const rb_report *r, FILE *out)
             rb__json_hist(&j, rb_op_name((rb_op)i), &s->op[i], secs, 1000.0);
     rb__json_hist(&j, "read_with_origin", &s->read, secs, 1000.0);
     rb_json_close(&j, '}');
+    rb_json_open(&j, "throughput_per_second", '[');
+    for (int i = 0; i < (int)(secs + 0.999) && i < RB_ORIGIN_SECONDS; i++)
+        rb_json_u64(&j, NULL, s->ops_per_sec[i]);
+    rb_json_close(&j, ']');
     rb_json_open(&j, "ratios", '{');
     rb_json_dbl(&j, "hit", rb__ratio(s->hits, s->reads));
     rb_json_dbl(&j, "stale", rb__ratio(s->stale_hits, s->reads));
@@ -208,7 +257,12 @@ void rb_report_json(const rb_report *r, FILE *out)
     rb_json_open(&j, "oracle", '{');
     rb_json_u64(&j, "checked", s->checked);
     rb_json_u64(&j, "wrong_user", s->wrong_user);
-    rb_json_u64(&j, "ghosts", s->ghosts);
+    rb_json_u64(&j, "ghosts", s->ghost_version + s->ghost_key + s->ghost_tag + s->ghost_soft);
+    rb_json_u64(&j, "ghost_version", s->ghost_version);
+    rb_json_u64(&j, "ghost_key", s->ghost_key);
+    rb_json_u64(&j, "ghost_tag", s->ghost_tag);
+    rb_json_u64(&j, "ghost_soft", s->ghost_soft);
+    rb_json_u64(&j, "violations", rb_stats_violations(s));
     rb_json_bool(&j, "ghost_check", r->target == RB_TARGET_RECACHE);
     rb_json_u64(&j, "corrupt", s->corrupt);
     rb_json_u64(&j, "behind_newest", s->stale_served);
@@ -217,6 +271,25 @@ void rb_report_json(const rb_report *r, FILE *out)
     rb_json_u64(&j, "final_bump", r->res->final_bump);
     rb_json_bool(&j, "pass", rb_report_violations(r) == 0);
     rb_json_close(&j, '}');
+    if (r->res->l1_readers > 0) {
+        const rc_l1_stats *l = &r->res->l1;
+        rb_json_open(&j, "l1", '{');
+        rb_json_int(&j, "readers", r->res->l1_readers);
+        rb_json_u64(&j, "reads", s->l1_reads);
+        rb_json_u64(&j, "fresh", s->l1_hits);
+        rb_json_u64(&j, "stale", s->l1_stale);
+        rb_json_u64(&j, "misses", s->l1_misses);
+        rb_json_u64(&j, "errors", s->l1_errors);
+        rb_json_u64(&j, "answered_by_l1", l->hits);
+        rb_json_u64(&j, "answered_by_server", l->misses);
+        rb_json_u64(&j, "dropped_by_events", l->invalidations);
+        rb_json_u64(&j, "resyncs", l->resyncs);
+        rb_json_u64(&j, "sync_timeouts", s->l1_sync_timeouts);
+        rb_json_str(&j, "filter", r->o->l1_filter);
+        rb_json_u64(&j, "violations", s->l1_violations);
+        rb_json_u64(&j, "outside_violations", s->l1_outside_violations);
+        rb_json_close(&j, '}');
+    }
     rb__json_server(&j, r->server_stats);
     rb_json_int(&j, "connect_failures", r->res->connect_failures);
     rb_json_close(&j, '}');

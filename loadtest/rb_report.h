@@ -23,7 +23,7 @@ typedef struct rb_report {
     double fill_s;            /* seconds the --fill phase took (0 = none) */
 } rb_report;
 
-/* rb_report_violations - oracle violations (corrupt + wrong user + ghosts). */
+/* rb_report_violations - oracle violations (corrupt, wrong user and every ghost kind). */
 unsigned long long rb_report_violations(const rb_report *r);
 /* rb_report_ops_per_sec - answered requests (reads, writes and fills) per measured second. */
 double rb_report_ops_per_sec(const rb_report *r);

@@ -11,6 +11,7 @@
 #ifndef RB_STATS_H
 #define RB_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rb_hist.h"
@@ -33,12 +34,30 @@
     X(origin_queued, "recomputes that had to queue for an origin slot")                            \
     X(bumps, "namespace bumps acknowledged")                                                       \
     X(tag_invalidations, "tag invalidations acknowledged")                                         \
-    X(key_invalidations, "key invalidations acknowledged")                                         \
+    X(key_invalidations, "key invalidations (INVALIDATE_KEY) acknowledged")                        \
+    X(deletes, "DELETEs acknowledged (hard key invalidations)")                                    \
+    X(soft_invalidations, "tag and key invalidations acknowledged that were soft")                 \
+    X(big_writes, "writes and fills that carried a big value (--big-permille)")                    \
+    X(chases, "hard tag invalidations sent right behind a big fill (--chase)")                     \
+    X(l1_reads, "reads through the L1 near-cache (--l1), checked like the others")                 \
+    X(l1_hits, "L1 reads answered with a fresh value (by the L1 or the server)")                   \
+    X(l1_stale, "L1 reads answered with a value flagged stale (by the server)")                    \
+    X(l1_misses, "L1 reads answered with no value")                                                \
+    X(l1_errors, "L1 reads that failed (not a miss)")                                              \
+    X(l1_sync_timeouts, "L1 read batches skipped: the L1 did not catch up with the node in time")  \
     X(checked, "values checked by the oracle")                                                     \
     X(stale_served, "values behind the newest acknowledged write")                                 \
     X(corrupt, "values that failed to decode (violation)")                                         \
     X(wrong_user, "values for another user (violation)")                                           \
-    X(ghosts, "values of a model version older than an acknowledged bump (violation)")
+    X(ghost_version, "values of a model version older than an acknowledged bump (violation)")      \
+    X(ghost_key, "values written before an acknowledged hard key invalidation (violation)")        \
+    X(ghost_tag, "values carrying a tag whose acknowledged hard invalidation came later "          \
+                 "(violation)")                                                                    \
+    X(ghost_soft, "soft-invalidated values served as fresh (violation)")                           \
+    X(l1_violations, "violations among the reads through an L1 subscribed to the bench's "         \
+                     "namespace (included in the kinds above)")                                    \
+    X(l1_outside_violations, "violations among the reads through an L1 whose filter leaves the "   \
+                             "bench's namespace out (included in the kinds above)")
 
 #define RB_ORIGIN_SECONDS 3600
 
@@ -50,9 +69,21 @@ typedef struct rb_stats {
     rb_hist read;            /* reads until a value is available, ns */
     rb_hist staleness;       /* writes behind, per checked value */
     uint32_t origin_per_sec[RB_ORIGIN_SECONDS];
+    uint32_t ops_per_sec[RB_ORIGIN_SECONDS]; /* measured responses per second of the window */
 } rb_stats;
 
 void rb_stats_reset(rb_stats *s);
 void rb_stats_add(rb_stats *dst, const rb_stats *src);
+
+/* rb_stats_violations - every oracle violation: corrupt, wrong user and the four ghost kinds. */
+uint64_t rb_stats_violations(const rb_stats *s);
+
+/*
+ * rb_stats_verdict - count one oracle verdict (an rb_verdict, rb_oracle.h)
+ * of a checked value: `checked`, the violation's own counter, or for OK the
+ * staleness (writes behind) and `stale_served`.  Returns true for a
+ * violation.  The stats are the calling thread's own.
+ */
+bool rb_stats_verdict(rb_stats *s, int verdict, uint64_t staleness);
 
 #endif

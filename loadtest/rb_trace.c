@@ -178,6 +178,104 @@ int rb_clock_sim(const rb_trace *t, uint64_t capacity, rb_trace_result *res)
     return rc;
 }
 
+/* ---- SIEVE ---------------------------------------------------------------------------------- */
+
+/*
+ * The queue is a doubly linked list over slot numbers (newer[] toward the
+ * head, older[] toward the tail; RB__NIL ends); a freed slot is reused by
+ * the next insertion, and the index maps keys to slots as for CLOCK.
+ */
+#define RB__NIL UINT64_MAX
+
+typedef struct rb__sieve {
+    rb__clock c; /* index, keys (ring_key) and visited bits (ref) */
+    uint64_t *newer, *older;
+    uint64_t head, tail, hand; /* head = newest, tail = oldest */
+} rb__sieve;
+
+static void rb__sieve_unlink(rb__sieve *s, uint64_t slot)
+{
+    uint64_t nw = s->newer[slot], od = s->older[slot];
+    if (nw != RB__NIL)
+        s->older[nw] = od;
+    else
+        s->head = od;
+    if (od != RB__NIL)
+        s->newer[od] = nw;
+    else
+        s->tail = nw;
+}
+
+/* rb__sieve_evict - run the hand; returns the slot it freed (already unlinked and unindexed). */
+static uint64_t rb__sieve_evict(rb__sieve *s)
+{
+    uint64_t o = s->hand != RB__NIL ? s->hand : s->tail;
+    while (s->c.ref[o]) {
+        s->c.ref[o] = 0;
+        o = s->newer[o] != RB__NIL ? s->newer[o] : s->tail;
+    }
+    s->hand = s->newer[o];
+    rb__sieve_unlink(s, o);
+    rb__erase(&s->c, rb__find(&s->c, s->c.ring_key[o]));
+    return o;
+}
+
+int rb_sieve_sim(const rb_trace *t, uint64_t capacity, rb_trace_result *res)
+{
+    if (capacity == 0)
+        return RC_EINVAL;
+    rb__sieve s = {.c = {.cap = capacity}, .head = RB__NIL, .tail = RB__NIL, .hand = RB__NIL};
+    uint64_t isize = 1;
+    while (isize < 2 * capacity)
+        isize <<= 1;
+    s.c.mask = isize - 1;
+    s.c.ring_key = malloc(capacity * sizeof(uint64_t));
+    s.c.ref = calloc(capacity, 1);
+    s.c.idx_key = calloc(isize, sizeof(uint64_t));
+    s.c.idx_slot = malloc(isize * sizeof(uint64_t));
+    s.newer = malloc(capacity * sizeof(uint64_t));
+    s.older = malloc(capacity * sizeof(uint64_t));
+    int rc = (s.c.ring_key && s.c.ref && s.c.idx_key && s.c.idx_slot && s.newer && s.older)
+                 ? 0
+                 : RC_ENOMEM;
+    memset(res, 0, sizeof(*res));
+    for (size_t i = 0; rc == 0 && i < t->n; i++) {
+        uint64_t pos = rb__find(&s.c, t->keys[i]);
+        res->requests++;
+        if (s.c.idx_key[pos]) {
+            s.c.ref[s.c.idx_slot[pos]] = 1;
+            continue;
+        }
+        res->misses++;
+        uint64_t slot;
+        if (s.c.used < s.c.cap) {
+            slot = s.c.used++;
+        } else {
+            slot = rb__sieve_evict(&s);
+            pos = rb__find(&s.c, t->keys[i]);
+        }
+        s.c.ring_key[slot] = t->keys[i];
+        s.c.ref[slot] = 0;
+        s.c.idx_key[pos] = t->keys[i] + 1;
+        s.c.idx_slot[pos] = slot;
+        s.newer[slot] = RB__NIL;
+        s.older[slot] = s.head;
+        if (s.head != RB__NIL)
+            s.newer[s.head] = slot;
+        else
+            s.tail = slot;
+        s.head = slot;
+    }
+    res->miss_ratio = res->requests ? (double)res->misses / (double)res->requests : 0.0;
+    free(s.c.ring_key);
+    free(s.c.ref);
+    free(s.c.idx_key);
+    free(s.c.idx_slot);
+    free(s.newer);
+    free(s.older);
+    return rc;
+}
+
 /* ---- replay --------------------------------------------------------------------------------- */
 
 /* One GET of key; on MISS one SET.  *missed tells which happened. */

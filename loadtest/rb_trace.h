@@ -39,6 +39,15 @@ typedef struct rb_trace_result {
 /* rb_clock_sim - run CLOCK with `capacity` entries over the trace. 0 or RC_ENOMEM / RC_EINVAL. */
 int rb_clock_sim(const rb_trace *t, uint64_t capacity, rb_trace_result *res);
 
+/*
+ * rb_sieve_sim - run SIEVE (NSDI 2024) with `capacity` entries over the
+ * trace: a FIFO queue, new keys at the head, a hit sets a visited bit, and
+ * the hand moves from the tail toward the head, clearing visited bits and
+ * evicting the first unvisited key in place (nothing is moved).  0 or
+ * RC_ENOMEM / RC_EINVAL.
+ */
+int rb_sieve_sim(const rb_trace *t, uint64_t capacity, rb_trace_result *res);
+
 /* Server-side figures read after a replay. */
 typedef struct rb_replay_info {
     long long entries, bytes_used, bytes_limit;

@@ -5,10 +5,13 @@
  * id, f32 score), all little-endian:
  *
  *   0 u32 magic "RBV1"   4 u32 user id    8 u64 model version
- *  16 u64 write seq     24 u32 nitems    28 u32 check
+ *  16 u64 write id      24 u32 nitems    28 u32 check
  *
  * The header lets the oracle judge any response on its own: whose list it
  * is, which model version it was computed for and which write produced it.
+ * The write id (`seq` below) is unique over the whole run (rb_oracle.h):
+ * the oracle keeps per write id the user's write sequence and when the
+ * write was acknowledged, and derives the value's tags from it.
  * `check` is a hash of the rest of the value (header fields and items), so
  * a torn or corrupted value is detected rather than misread.  Items are a
  * deterministic function of (user, version), like a model's output.
@@ -25,7 +28,7 @@
 typedef struct rb_value_info {
     uint32_t user;
     uint64_t version;
-    uint64_t seq;
+    uint64_t seq; /* write id */
     uint32_t nitems;
 } rb_value_info;
 

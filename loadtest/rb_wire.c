@@ -66,23 +66,31 @@ size_t rb_wire_key(rb_target t, const char *ns, uint32_t user, char *buf, size_t
 
 /* ---- recache ------------------------------------------------------------------------------- */
 
-/* Encode the product tags of a SET into buf; the list length or a negative error. */
-static long rb__tags(const rb_req *req, uint8_t *buf, size_t cap)
+#define RB__MAX_SET_TAGS 17 /* 16 product tags and a segment tag */
+
+/* Encode the tags of a SET into buf; the list length or a negative error.  *count = tags. */
+static long rb__tags(const rb_req *req, uint8_t *buf, size_t cap, uint8_t *count)
 {
-    char names[16][24];
-    rc_slice items[16];
+    char names[RB__MAX_SET_TAGS][24];
+    rc_slice items[RB__MAX_SET_TAGS];
     uint32_t n = req->nproducts < 16 ? req->nproducts : 16;
     for (uint32_t i = 0; i < n; i++) {
         snprintf(names[i], sizeof(names[i]), "product:%u", req->products[i]);
         items[i] = rc_slice_str(names[i]);
     }
+    if (req->has_segment) {
+        snprintf(names[n], sizeof(names[n]), "segment:%u", req->segment);
+        items[n] = rc_slice_str(names[n]);
+        n++;
+    }
+    *count = (uint8_t)n;
     return rc_list_encode(items, n, buf, cap);
 }
 
 static int rb__encode_recache(const rb_req *req, rb_buf *out)
 {
     char key[48], tag[24];
-    uint8_t tags[16 * 25];
+    uint8_t tags[RB__MAX_SET_TAGS * 25], ntags = 0;
     rc_msg m;
     memset(&m, 0, sizeof(m));
     m.request_id = req->id;
@@ -101,13 +109,13 @@ static int rb__encode_recache(const rb_req *req, rb_buf *out)
         break;
     case RB_OP_SET:
     case RB_OP_FILL: {
-        long tl = rb__tags(req, tags, sizeof(tags));
+        long tl = rb__tags(req, tags, sizeof(tags), &ntags);
         if (tl < 0)
             return (int)tl;
         m.opcode = RC_OP_SET;
         m.ttl_ms = req->ttl_ms;
         m.stale_ms = RC_STALE_DEFAULT;
-        m.ntags = (uint8_t)(req->nproducts < 16 ? req->nproducts : 16);
+        m.ntags = ntags;
         m.tags = (rc_slice){tags, (uint32_t)tl};
         m.value = (rc_slice){req->value, req->vlen};
         if (req->has_token)
@@ -119,11 +127,17 @@ static int rb__encode_recache(const rb_req *req, rb_buf *out)
         break;
     case RB_OP_INVTAG:
         m.opcode = RC_OP_INVALIDATE_TAG;
-        snprintf(tag, sizeof(tag), "product:%u", req->product);
+        if (req->tag_segment)
+            snprintf(tag, sizeof(tag), "segment:%u", req->segment);
+        else
+            snprintf(tag, sizeof(tag), "product:%u", req->product);
         m.tag = rc_slice_str(tag);
         break;
     case RB_OP_INVKEY:
         m.opcode = RC_OP_INVALIDATE_KEY;
+        break;
+    case RB_OP_DEL:
+        m.opcode = RC_OP_DELETE;
         break;
     default:
         return RC_EINVAL;
@@ -172,6 +186,7 @@ static int rb__encode_memcached(const rb_req *req, rb_buf *out)
                      req->ttl_ms ? (req->ttl_ms + 999u) / 1000u : 0u, req->vlen);
         return rb__append(out, head, (size_t)n, req->value, req->vlen, "\r\n");
     case RB_OP_INVKEY:
+    case RB_OP_DEL:
         n = snprintf(head, sizeof(head), "delete %s\r\n", key);
         return rb__append(out, head, (size_t)n, NULL, 0, "");
     default:
@@ -205,6 +220,7 @@ static int rb__encode_redis(const rb_req *req, rb_buf *out)
         n = snprintf(head, sizeof(head), "$2\r\nPX\r\n$%d\r\n%s\r\n", tn, ttl);
         return rb__append(out, head, (size_t)n, NULL, 0, "");
     case RB_OP_INVKEY:
+    case RB_OP_DEL:
         n = snprintf(head, sizeof(head), "*2\r\n$3\r\nDEL\r\n$%zu\r\n%s\r\n", klen, key);
         return rb__append(out, head, (size_t)n, NULL, 0, "");
     default:

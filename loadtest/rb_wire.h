@@ -2,14 +2,14 @@
  * rb_wire.h - one request/response vocabulary over three wire protocols.
  *
  * Design.  The load engine speaks in abstract operations (get, set, lease
- * get, bump, tag and key invalidation).  rb_wire_encode appends one
+ * get, bump, tag and key invalidation, delete).  rb_wire_encode appends one
  * operation to an output buffer in the target's protocol: recache through
  * the shared codec (rc_proto.h), memcached in its text protocol (get, set,
  * delete; noreply is never used, so every request gets a reply) and Redis
- * in RESP (GET, SET, DEL).  rb_wire_parse decodes one reply into an rc_msg,
- * mapping the peers' replies onto recache statuses (a hit is OK with a
- * value, "END" or a nil bulk is MISS, a server error is INTERNAL), so the
- * engine has a single response path.  Pure functions: no I/O, no globals.
+ * in RESP (GET, SET, DEL; a key invalidation is a delete there).  rb_wire_parse decodes one reply
+ * into an rc_msg, mapping the peers' replies onto recache statuses (a hit is OK with a value, "END"
+ * or a nil bulk is MISS, a server error is INTERNAL), so the engine has a single response path.
+ * Pure functions: no I/O, no globals.
  */
 #ifndef RB_WIRE_H
 #define RB_WIRE_H
@@ -33,7 +33,8 @@ typedef enum rb_target {
     X(FILL, "fill")                                                                                \
     X(BUMP, "bump")                                                                                \
     X(INVTAG, "invalidate-tag")                                                                    \
-    X(INVKEY, "invalidate-key")
+    X(INVKEY, "invalidate-key")                                                                    \
+    X(DEL, "delete")
 
 typedef enum rb_op {
 #define RB__OP_ENUM(name, str) RB_OP_##name,
@@ -68,7 +69,10 @@ typedef struct rb_req {
     uint8_t token[RC_TOKEN_SIZE];
     const uint32_t *products; /* tags product:<id> on SET/FILL (recache) */
     uint32_t nproducts;
-    uint32_t product; /* INVTAG */
+    uint8_t has_segment; /* SET/FILL (recache): also tag segment:<segment> */
+    uint32_t segment;    /* SET/FILL with has_segment; INVTAG with tag_segment */
+    uint8_t tag_segment; /* INVTAG: invalidate segment:<segment> instead of product:<product> */
+    uint32_t product;    /* INVTAG */
     const uint8_t *value;
     uint32_t vlen;
 } rb_req;

@@ -127,6 +127,8 @@ static const rc__type_rule rc__types[] = {
     X(CAS_VERSION, U64, cas_version, 0, RC__ANY)                                                   \
     X(SEQ, U64, seq, 0, RC__ANY)                                                                   \
     X(INSTANCE_ID, U64, instance_id, 0, RC__ANY)                                                   \
+    X(CURSOR, U64, cursor, 0, RC__ANY)                                                             \
+    X(NEXT, U64, next, 0, RC__ANY)                                                                 \
     X(TTL_MS, U32, ttl_ms, 0, RC__ANY)                                                             \
     X(STALE_MS, U32, stale_ms, 0, RC__ANY)                                                         \
     X(CLIENT_FLAGS, U32, client_flags, 0, RC__ANY)                                                 \
@@ -204,6 +206,7 @@ static const uint8_t rq_ns_config[] = {F(NS), F(VALUE), END};
 static const uint8_t rq_inval_tag[] = {F(MODE), F(TAG), END};
 static const uint8_t rq_inval_key[] = {F(NS_VERSION), F(MODE), F(NS), F(KEY), END};
 static const uint8_t rq_subscribe[] = {F(SEQ), F(INSTANCE_ID), F(NSLIST), END};
+static const uint8_t rq_peer_sync[] = {F(SEQ), F(INSTANCE_ID), F(CURSOR), END};
 
 static const uint8_t rs_hello[]      = {F(INSTANCE_ID), F(MAX_FRAME), F(MAX_VALUE), F(MAX_KEY),
                                         F(MAX_TAGS), F(MAX_TAG_LEN), F(TEXT), END};
@@ -218,6 +221,7 @@ static const uint8_t rs_lget[]       = {F(NS_VERSION), F(ENTRY_VERSION), F(CLIEN
 static const uint8_t rs_ns_text[]    = {F(NS_VERSION), F(VALUE), END};
 static const uint8_t rs_inval_tag[]  = {F(SEQ), END};
 static const uint8_t rs_subscribe[]  = {F(SEQ), F(INSTANCE_ID), END};
+static const uint8_t rs_peer_sync[]  = {F(INSTANCE_ID), F(SEQ), F(CURSOR), F(NEXT), F(VALUE), END};
 
 /* Any opcode, status >= RC_STATUS_FIRST_ERROR. */
 static const uint8_t rs_error[]      = {F(TEXT), END};
@@ -251,6 +255,7 @@ static const rc__op_layout rc__ops[256] = {
     [RC_OP_INVALIDATE_KEY] = {rq_inval_key, rs_ns_version},
     [RC_OP_FLUSH] = {rq_empty, rs_empty},
     [RC_OP_SUBSCRIBE] = {rq_subscribe, rs_subscribe},
+    [RC_OP_PEER_SYNC] = {rq_peer_sync, rs_peer_sync},
 };
 
 static const char *const rc__op_names[256] = {

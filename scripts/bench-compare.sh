@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
-# bench-compare.sh - recache against memcached and Redis, side by side.
+# bench-compare.sh - recache against memcached and Redis, side by side, fairly.
 #
-# Starts each server in turn on loopback (a free port each, the same memory
-# limit and worker threads: recache --threads, memcached -t, redis
-# io-threads), fills it with every user once, records RSS per entry, then
-# runs the same recache-bench workload (plain get/set, 90% reads, Zipf
-# users, 800-byte values) at pipeline depth 1 and 16, RUNS times each, and
-# prints medians and the ratios recache/memcached and recache/redis.
-# Those closed-loop runs put each server at its own maximum, so their p99s
-# are taken at different loads; the same-load rows then run every server
-# open loop at one fixed rate (--rate SAME_RATE, pipeline 1, latency from
-# the scheduled send time), RUNS times, and compare p99 at equal load.
-# Servers run one at a time so they never compete with each other for the
-# two cores; the load generator always shares them.  Everything started is
-# killed on exit; every wait is bounded.
+# Starts the three servers on loopback (a free port each, the same memory
+# limit; recache and memcached with THREADS worker threads, Redis at its own
+# defaults, io-threads 1), fills each with every user once and records RSS
+# per entry.  Then, RUNS times, runs the same recache-bench workload (plain
+# get/set, 90% reads, Zipf users, 800-byte values) at pipeline depth 1 and
+# 16 against each server, ALTERNATING the order run by run (so slow phases
+# of this shared machine do not always hit the same server), and records
+# ops/s, GET p99, throughput per second and the server's CPU per operation
+# (user + system time from /proc/PID/stat over the run, divided by the
+# operations: the figure that stays meaningful when the load generator
+# shares the cores).  Closed-loop runs put each server at its own maximum,
+# so the same-load rows then run every server open loop at one fixed rate
+# (--rate SAME_RATE, pipeline 1, latency from the scheduled send time).
+# Prints medians and the ratios recache/memcached and recache/redis, writes
+# the table to $OUT/table.md and a self-contained HTML page with SVG charts
+# (no scripts) to $OUT/report.html.  Servers not under test are idle.
+# Everything started is killed on exit; every wait is bounded.
 #
 # Environment: RUNS (3), QUICK=1 (100k users, 2 s runs, 1 run, SAME_RATE
 # 20000), USERS, DURATION, SAME_RATE (100000 requests/s), CONNECTIONS (50),
 # THREADS (2), MEM_MB (2048), BUILD_DIR (build-bench, built if missing), OUT
-# (directory for the JSON reports).
+# (directory for the JSON reports, the table and the HTML page).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -103,8 +107,7 @@ start_server() { # target port -> pid on stdout
         ;;
     redis)
         redis-server --bind 127.0.0.1 --port "$2" --save '' --appendonly no \
-            --maxmemory "${MEM_MB}mb" --maxmemory-policy allkeys-lru \
-            --io-threads "$THREADS" --io-threads-do-reads yes >"$OUT/redis.log" 2>&1 &
+            --maxmemory "${MEM_MB}mb" --maxmemory-policy allkeys-lru >"$OUT/redis.log" 2>&1 &
         ;;
     esac
     echo $!
@@ -117,11 +120,17 @@ json_field() { # file python-expression-on-j
 COMMON=(--users "$USERS" --items "$ITEMS" --read-pct 90 --mode plain
         --connections "$CONNECTIONS" --threads 2 --duration "$DURATION" --warmup 1)
 
-declare -A OPS P99 RSSE RATE_OPS RATE_P99
-for target in recache memcached redis; do
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+declare -A PORT PID OPS P99 CPU RSSE RATE_OPS RATE_P99 RATE_CPU
+TARGETS=(recache memcached redis)
+for target in "${TARGETS[@]}"; do
     port=$(free_port)
     pid=$(start_server "$target" "$port")
     PIDS+=("$pid")
+    PORT[$target]=$port
+    PID[$target]=$pid
     wait_port "$port"
     echo "== $target (pid $pid, port $port): fill $USERS users" >&2
     timeout 600 "$BENCH" --target "$target" --port "$port" "${COMMON[@]}" --fill 1 \
@@ -130,58 +139,84 @@ for target in recache memcached redis; do
     n=$(entries "$target" "$port")
     RSSE[$target]=$(python3 -c "print(round($rss*1024/max($n,1),1))")
     echo "   RSS ${rss} kB, $n entries: ${RSSE[$target]} bytes per entry" >&2
+done
+
+# order RUN - the targets rotated by the run number, so each leads in turn.
+order() {
+    local i n=${#TARGETS[@]}
+    for ((i = 0; i < n; i++)); do echo "${TARGETS[$(((i + $1) % n))]}"; done
+}
+
+# measure TARGET FILE ARGS... - one bench run; prints "ops p99 cpu_us_per_op".
+measure() {
+    local target=$1 f=$2 t0 t1 ops p99
+    shift 2
+    t0=$(cpu_ticks "${PID[$target]}")
+    timeout 300 "$BENCH" --target "$target" --port "${PORT[$target]}" "${COMMON[@]}" "$@" \
+        --json "$f" >"${f%.json}.txt"
+    t1=$(cpu_ticks "${PID[$target]}")
+    ops=$(json_field "$f" 'j["ops"]')
+    p99=$(json_field "$f" 'j["latency_us"]["get"]["p99"]')
+    local cpu
+    cpu=$(python3 -c "print(round(($t1 - $t0) * 1e6 / $CLK_TCK / max($ops, 1), 2))")
+    printf '%s\t%s\n' "$(basename "$f" .json)" "$cpu" >>"$OUT/cpu.tsv"
+    echo "$(json_field "$f" 'round(j["ops_per_sec"])') $p99 $cpu"
+}
+
+: >"$OUT/cpu.tsv"
+for run in $(seq "$RUNS"); do
     for depth in 1 16; do
-        for run in $(seq "$RUNS"); do
-            f="$OUT/$target-p$depth-r$run.json"
-            timeout 300 "$BENCH" --target "$target" --port "$port" "${COMMON[@]}" \
-                --pipeline "$depth" --seed "$run" --json "$f" >"${f%.json}.txt"
-            ops=$(json_field "$f" 'round(j["ops_per_sec"])')
-            p99=$(json_field "$f" 'j["latency_us"]["get"]["p99"]')
-            echo "   pipeline $depth run $run: $ops ops/s, get p99 $p99 us" >&2
+        for target in $(order "$run"); do
+            read -r ops p99 cpu < <(measure "$target" "$OUT/$target-p$depth-r$run.json" \
+                --pipeline "$depth" --seed "$run")
+            echo "   run $run pipeline $depth $target: $ops ops/s, get p99 $p99 us, $cpu us CPU/op" >&2
             OPS[$target,$depth]+="$ops "
             P99[$target,$depth]+="$p99 "
+            CPU[$target,$depth]+="$cpu "
         done
     done
     # Same load for every server: open loop at SAME_RATE, so p99s are comparable.
-    for run in $(seq "$RUNS"); do
+    for target in $(order "$run"); do
         f="$OUT/$target-rate$SAME_RATE-r$run.json"
-        timeout 300 "$BENCH" --target "$target" --port "$port" "${COMMON[@]}" \
-            --pipeline 1 --rate "$SAME_RATE" --seed "$run" --json "$f" >"${f%.json}.txt"
+        read -r _ p99 cpu < <(measure "$target" "$f" --pipeline 1 --rate "$SAME_RATE" --seed "$run")
         ops=$(json_field "$f" 'round(j["pacing"]["achieved_per_sec"])')
-        p99=$(json_field "$f" 'j["latency_us"]["get"]["p99"]')
-        echo "   rate $SAME_RATE/s run $run: $ops requests/s achieved, get p99 $p99 us" >&2
+        echo "   run $run rate $SAME_RATE/s $target: $ops achieved, get p99 $p99 us, $cpu us CPU/op" >&2
         RATE_OPS[$target]+="$ops "
         RATE_P99[$target]+="$p99 "
+        RATE_CPU[$target]+="$cpu "
     done
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
 
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' $1; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2) if $2 else 'n/a')"; }
 
-echo
+{
 echo "bench-compare: $USERS users, 800-byte values, 90% reads, $CONNECTIONS connections," \
-     "$THREADS server threads, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs (medians);" \
-     "same-load rows open loop at $SAME_RATE requests/s, pipeline 1; JSON in $OUT"
+     "recache and memcached $THREADS threads, Redis at its defaults (io-threads 1)," \
+     "${MEM_MB} MB limit, ${DURATION} s x $RUNS runs alternating servers (medians);" \
+     "same-load rows open loop at $SAME_RATE requests/s, pipeline 1"
+echo "command: RUNS=$RUNS USERS=$USERS DURATION=$DURATION SAME_RATE=$SAME_RATE THREADS=$THREADS scripts/bench-compare.sh"
+echo
 # row LABEL FORMAT RECACHE_VALUES MEMCACHED_VALUES REDIS_VALUES: medians of each and the two ratios.
 row() {
     local r m d
     r=$(median "$3"); m=$(median "$4"); d=$(median "$5")
-    printf "%-26s $2 $2 $2 %10s %10s\n" "$1" "$r" "$m" "$d" "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
+    printf "| %-28s | $2 | $2 | $2 | %6s | %8s |\n" "$1" "$r" "$m" "$d" "$(ratio "$r" "$m")" "$(ratio "$r" "$d")"
 }
-
-printf '%-26s %14s %14s %14s %10s %10s\n' metric recache memcached redis rc/mc rc/redis
+printf '| %-28s | %12s | %12s | %12s | %6s | %8s |\n' metric recache memcached redis rc/mc rc/redis
+echo "|---|---:|---:|---:|---:|---:|"
 for depth in 1 16; do
-    row "ops/s pipeline $depth" '%14.0f' \
-        "${OPS[recache,$depth]}" "${OPS[memcached,$depth]}" "${OPS[redis,$depth]}"
-    row "get p99 us pipeline $depth" '%14.1f' \
-        "${P99[recache,$depth]}" "${P99[memcached,$depth]}" "${P99[redis,$depth]}"
+    row "ops/s, pipeline $depth" '%12.0f' "${OPS[recache,$depth]}" "${OPS[memcached,$depth]}" "${OPS[redis,$depth]}"
+    row "GET p99 us, pipeline $depth" '%12.1f' "${P99[recache,$depth]}" "${P99[memcached,$depth]}" "${P99[redis,$depth]}"
+    row "server CPU us/op, pipeline $depth" '%12.2f' "${CPU[recache,$depth]}" "${CPU[memcached,$depth]}" "${CPU[redis,$depth]}"
 done
-row "achieved ops/s @ $SAME_RATE/s" '%14.0f' \
-    "${RATE_OPS[recache]}" "${RATE_OPS[memcached]}" "${RATE_OPS[redis]}"
-row "get p99 us @ $SAME_RATE/s" '%14.1f' \
-    "${RATE_P99[recache]}" "${RATE_P99[memcached]}" "${RATE_P99[redis]}"
-printf '%-26s %14s %14s %14s %10s %10s\n' "RSS bytes/entry" "${RSSE[recache]}" \
+row "achieved ops/s @ $SAME_RATE/s" '%12.0f' "${RATE_OPS[recache]}" "${RATE_OPS[memcached]}" "${RATE_OPS[redis]}"
+row "GET p99 us @ $SAME_RATE/s" '%12.1f' "${RATE_P99[recache]}" "${RATE_P99[memcached]}" "${RATE_P99[redis]}"
+row "server CPU us/op @ $SAME_RATE/s" '%12.2f' "${RATE_CPU[recache]}" "${RATE_CPU[memcached]}" "${RATE_CPU[redis]}"
+printf '| %-28s | %12s | %12s | %12s | %6s | %8s |\n' "RSS bytes/entry" "${RSSE[recache]}" \
     "${RSSE[memcached]}" "${RSSE[redis]}" "$(ratio "${RSSE[recache]}" "${RSSE[memcached]}")" \
     "$(ratio "${RSSE[recache]}" "${RSSE[redis]}")"
+} | tee "$OUT/table.md"
+
+python3 "$ROOT/scripts/bench-report.py" "$OUT" "$RUNS" "$SAME_RATE" >"$OUT/report.html"
+echo "table: $OUT/table.md; report: $OUT/report.html" >&2

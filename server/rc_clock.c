@@ -46,12 +46,16 @@ void rc__ring_hole_locked(rc__ring *r, const rc_entry *e)
 /*
  * rc__ring_compact_locked - squeeze the holes out in place, keeping order
  * and the hand position.  The write position never passes the read
- * position, so no entry is overwritten before it is moved.
+ * position, so no entry is overwritten before it is moved.  The SIEVE hand
+ * (an offset from head) is moved to the same entry.
  */
-static void rc__ring_compact_locked(rc__ring *r)
+static void rc__ring_compact_locked(rc__shard *sh)
 {
-    uint32_t mask = r->cap - 1u, kept = 0;
+    rc__ring *r = &sh->ring;
+    uint32_t mask = r->cap - 1u, kept = 0, hand = 0;
     for (uint32_t i = 0; i < r->len; i++) {
+        if (i == sh->sieve_off)
+            hand = kept;
         rc_entry *e = r->slots[(r->head + i) & mask];
         if (e) {
             r->slots[(r->head + i) & mask] = NULL;
@@ -59,6 +63,7 @@ static void rc__ring_compact_locked(rc__ring *r)
             kept++;
         }
     }
+    sh->sieve_off = sh->sieve_off < r->len ? hand : kept;
     r->len = kept;
     r->holes = 0;
 }
@@ -83,14 +88,17 @@ static bool rc__ring_grow_locked(rc_store *st, rc__shard *sh, size_t reserved)
         free(slots);
         return false;
     }
-    uint32_t kept = 0;
+    uint32_t kept = 0, hand = 0;
     for (uint32_t i = 0; i < r->len; i++) {
+        if (i == sh->sieve_off)
+            hand = kept;
         rc_entry *e = r->slots[(r->head + i) & (r->cap - 1u)];
         if (e) {
             slots[kept] = e;
             e->ring_slot = kept++;
         }
     }
+    sh->sieve_off = sh->sieve_off < r->len ? hand : kept;
     free(r->slots);
     rc__structure_charge_locked(sh, new_bytes, old_bytes);
     r->slots = slots;
@@ -189,10 +197,57 @@ static void rc__reclaim_restart_locked(rc__shard *sh)
  * second chance at the tail, and the first unreferenced live entry is
  * evicted.  Returns false only when the shard holds no entry.
  */
+/* rc__ring_trim_locked - drop the holes at the oldest end, keeping the SIEVE hand on its entry. */
+static void rc__ring_trim_locked(rc__shard *sh)
+{
+    rc__ring *r = &sh->ring;
+    while (r->len > 0 && r->slots[r->head] == NULL) {
+        rc__ring_pop_locked(r);
+        if (sh->sieve_off > 0)
+            sh->sieve_off--;
+    }
+}
+
+/*
+ * rc__sieve_free_one_locked - SIEVE (NSDI 2024): entries stay in insertion
+ * order; the hand walks from the oldest toward the newest (wrapping), a
+ * referenced entry has its bit cleared and stays where it is, and the first
+ * unreferenced (or obsolete) entry is freed in place.  Two passes clear
+ * every bit, so the walk is bounded.  Returns false only for an empty shard.
+ */
+static bool rc__sieve_free_one_locked(rc_store *st, rc__shard *sh, uint64_t now)
+{
+    rc__ring *r = &sh->ring;
+    for (uint64_t steps = 0; r->len > 0 && steps <= 2u * (uint64_t)r->len; steps++) {
+        if (sh->sieve_off >= r->len)
+            sh->sieve_off = 0;
+        rc_entry *e = r->slots[(r->head + sh->sieve_off) & (r->cap - 1u)];
+        sh->sieve_off++;
+        if (!e)
+            continue;
+        enum rc__life life = rc__judge(st, e, now);
+        if (rc__is_dead(life) || rc__is_old_version(st, e)) {
+            rc__count_reclaim_locked(st, sh, e, life);
+        } else if (e->flags & RC__REFERENCED) {
+            e->flags &= (uint8_t)~RC__REFERENCED;
+            continue;
+        } else {
+            sh->evictions++;
+            rc_ns_count(rc__entry_ns(st, e), sh->stripe, RC_NS_CTR_EVICTIONS, 1);
+        }
+        rc__entry_drop_locked(st, sh, e);
+        rc__ring_trim_locked(sh);
+        return true;
+    }
+    return false;
+}
+
 bool rc__hand_free_one_locked(rc_store *st, rc__shard *sh, uint64_t now)
 {
     if (rc__reclaim_step_locked(st, sh, now, RC__RECLAIM_STEP) > 0)
         return true;
+    if (st->cfg.eviction == RC_EVICT_SIEVE)
+        return rc__sieve_free_one_locked(st, sh, now);
     rc__ring *r = &sh->ring;
     while (r->len > 0) {
         rc_entry *e = rc__ring_pop_locked(r);
@@ -227,12 +282,12 @@ void rc__ring_make_room_locked(rc_store *st, rc__shard *sh, size_t reserved, uin
     rc__ring *r = &sh->ring;
     while (r->len == r->cap) {
         if (r->holes > 0 && r->holes >= r->cap / 8u) {
-            rc__ring_compact_locked(r);
+            rc__ring_compact_locked(sh);
             rc__reclaim_restart_locked(sh);
         } else if (rc__ring_grow_locked(st, sh, reserved)) {
             rc__reclaim_restart_locked(sh);
         } else if (r->holes > 0) {
-            rc__ring_compact_locked(r);
+            rc__ring_compact_locked(sh);
             rc__reclaim_restart_locked(sh);
         } else {
             rc__hand_free_one_locked(st, sh, now);

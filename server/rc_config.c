@@ -393,6 +393,12 @@ static int rc__single_dash(const char *arg, char *err, size_t errlen)
             matches++;
         }
     }
+    /* -p is the port for every server people know (memcached, redis-cli), though --peers too
+     * begins with p. */
+    if (strcmp(arg, "-p") == 0) {
+        match = rc__option_find("port", 4);
+        matches = 1;
+    }
     if (matches == 1)
         return rc__fail(err, errlen, "unknown option '%s': options are long, did you mean --%s?",
                         arg, match->name);
@@ -570,6 +576,8 @@ int rc_config_validate(const rc_config *cfg, char *err, size_t errlen)
     if (cfg->max_output < cfg->max_frame)
         return rc__fail(err, errlen, "max-output (%llu) must be at least max-frame (%llu)",
                         (unsigned long long)cfg->max_output, (unsigned long long)cfg->max_frame);
+    if (strcmp(cfg->eviction, "clock") != 0 && strcmp(cfg->eviction, "sieve") != 0)
+        return rc__fail(err, errlen, "eviction: '%s' is not clock or sieve", cfg->eviction);
     if (cfg->max_output_total < cfg->max_output)
         return rc__fail(err, errlen, "max-output-total (%llu) must be at least max-output (%llu)",
                         (unsigned long long)cfg->max_output_total,

@@ -87,9 +87,19 @@
     X(write_timeout_ms, "write-timeout-ms", UINT, "30000", 0, 86400000,                            \
       "close a connection whose unsent output made no write progress for this long, in ms "        \
       "(0 = never)")                                                                               \
+    X(eviction, "eviction", STRING, "clock", 0, 0,                                                 \
+      "eviction policy: clock (default) or sieve (NSDI 2024; fewer misses on skewed traces)")      \
     X(event_ring_bytes, "event-ring-bytes", SIZE, "16mb", RC_MB, 64 * RC_GB,                       \
       "encoded event bytes the event ring may hold (outside --memory); the oldest events are "     \
       "dropped beyond it, as beyond event-ring")                                                   \
+    X(peers, "peers", STRING, "", 0, 0,                                                            \
+      "the other cluster nodes' data ports, HOST:PORT,... ([ADDR]:PORT for IPv6): this node "      \
+      "pulls their namespace versions and tag invalidations (PEER_SYNC) and merges them")          \
+    X(gossip_ms, "gossip-ms", UINT, "1000", 10, 600000,                                            \
+      "how often each peer is pulled, in ms; also an exchange's I/O timeout (at least 100 ms)")    \
+    X(control_log, "control-log", UINT, "16384", 16, 1048576,                                      \
+      "control records (version moves, tag invalidations) kept for peers to pull; a peer "         \
+      "further behind takes a full snapshot (about 300 bytes each, outside --memory)")             \
     X(protected_mode, "protected-mode", STRING, "yes", 0, 0,                                       \
       "yes: when bound to a non-loopback address, accept data-port clients from loopback only")    \
     X(data_port_admin_ops, "data-port-admin-ops", STRING, "yes", 0, 0,                             \

@@ -19,7 +19,7 @@ enum rc__life rc__judge(const rc_store *st, rc_entry *e, uint64_t now)
     if (e->expire_ms != 0 && now >= e->expire_ms + e->stale_ms)
         return RC__DEAD_EXPIRED;
     enum rc_tag_verdict tags =
-        e->ntags ? rc_tags_judge(st->tags, rc__entry_tags(e), e->ntags) : RC_TAG_VALID;
+        e->ntags ? rc_tags_judge(st->tags, rc__entry_tags(e), e->ntags, e->written) : RC_TAG_VALID;
     if (tags == RC_TAG_HARD)
         return RC__DEAD_HARD;
     if (tags == RC_TAG_SOFT || (e->flags & RC__SOFT) || (e->expire_ms != 0 && now >= e->expire_ms))

@@ -2,20 +2,20 @@
  * rc_entry.h - the store's entry layout and how an entry is judged.
  *
  * Layout.  One allocation per entry: a 72-byte metadata struct (rc_entry),
- * then the key bytes padded to 4, then ntags (tag id, epoch snapshot)
- * pairs, then the value.  The full 64-bit hash is kept so buckets can be
- * migrated without rehashing keys: the shard comes from its high bits, the
- * bucket from its low bits.  A tombstone is an entry with no tags and no
- * value that remembers a deleted entry's version until expire_ms.
+ * then the key bytes padded to 4, then ntags tag record ids (judged
+ * against the entry's write stamp, `written`), then the value.  The full 64-bit hash is kept so
+ * buckets can be migrated without rehashing keys: the shard comes from its high bits, the bucket
+ * from its low bits.  A tombstone is an entry with no tags and no value that remembers a deleted
+ * entry's version until expire_ms.
  *
  * Judging.  An entry is fresh until expire_ms, then stale for stale_ms, then
- * dead; soft invalidation (its own flag, or a tag's epoch past its
- * snapshot) takes freshness away, hard invalidation of a tag kills it.
+ * dead; soft invalidation (its own flag, or a tag invalidation stamped
+ * after the entry's write) takes freshness away, a hard one kills it.
  * Entries of a namespace version older than the current one are obsolete
  * for the evictor but still readable by explicit version.
  *
  * Locking.  An entry belongs to its shard: everything here is called with
- * that shard's lock held (tag epochs are read lock-free, rc_tags.h).
+ * that shard's lock held (tag stamps are read lock-free, rc_tags.h).
  */
 #ifndef RECACHE_RC_ENTRY_H
 #define RECACHE_RC_ENTRY_H

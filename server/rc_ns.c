@@ -17,10 +17,12 @@
  * holds a namespace pointer, and once it returns, no operation can find
  * what it removed.  Creation only adds, under create_lock, publishing each
  * pointer with a release store after the namespace is initialised.
- * Lock order: stripes before create_lock.  A creating operation holds its
- * stripe's read side and then takes create_lock; reclamation takes every
- * stripe's write side, then create_lock.  Reclamation is never called with
- * a stripe held.
+ * Lock order: stripes before create_lock.  An operation holds its stripe's
+ * read side when it creates a namespace (then takes create_lock);
+ * reclamation takes every stripe's write side, then create_lock.  (The
+ * reverse order for reclamation could deadlock: it would hold create_lock
+ * waiting for a stripe whose reader waits for create_lock.)  Reclamation
+ * is never called with a stripe held.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rc_ns.h"

@@ -41,6 +41,7 @@
 #include "rc_service.h"
 #include "rc_store.h"
 #include "rc_sub.h"
+#include "rc_sync.h"
 
 /* Room for a STATS or NS_INFO text report. */
 #define RC__TEXT_CAP (64u * 1024u)
@@ -413,6 +414,18 @@ static void rc__handle_SUBSCRIBE(const rc__op_ctx *x)
 static void rc__handle_EVENT(const rc__op_ctx *x)
 {
     rc__reply_error(x, RC_EUNKNOWN_OPCODE, "event frames are pushed by the server, not requests");
+}
+
+/* ---- node to node --------------------------------------------------------------------------- */
+
+/* PEER_SYNC: one page of this node's control log or snapshot (rc_sync.h). */
+static void rc__handle_PEER_SYNC(const rc__op_ctx *x)
+{
+    rc_msg resp = rc__response(x);
+    uint8_t *page = rc_xmalloc(RC_SYNC_PAGE_BYTES);
+    rc_sync_serve(x->server, x->req, &resp, page, RC_SYNC_PAGE_BYTES);
+    rc__reply(x, &resp, 0);
+    free(page);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */

@@ -64,9 +64,11 @@
 #include "rc_admin.h"
 #include "rc_alloc.h"
 #include "rc_conn.h"
+#include "rc_control.h"
 #include "rc_log.h"
 #include "rc_ops.h"
 #include "rc_park.h"
+#include "rc_peers.h"
 #include "rc_service.h"
 #include "rc_sub.h"
 #include "rc_worker.h"
@@ -524,6 +526,7 @@ static int rc__store_init(rc_server *srv)
         .tombstone_ms = (uint32_t)cfg->tombstone_ms,
         .max_key = (uint16_t)cfg->max_key,
         .max_waiters = (uint32_t)cfg->max_waiters,
+        .eviction = strcmp(cfg->eviction, "sieve") == 0 ? RC_EVICT_SIEVE : RC_EVICT_CLOCK,
         .on_version = rc_svc_on_version, /* namespace versions moving become BUMP events */
         .hook_ctx = srv,
     };
@@ -537,6 +540,7 @@ static int rc__store_init(rc_server *srv)
     /* Before the store: its on_version hook may publish while namespaces are configured. */
     srv->events = rc_events_create((uint32_t)cfg->event_ring, (size_t)cfg->event_ring_bytes,
                                    srv->instance_id);
+    srv->control = rc_control_create((uint32_t)cfg->control_log);
     sc.hash_seed[0] = random[1];
     sc.hash_seed[1] = random[2];
     rc = rc_store_create(&sc, &srv->store);
@@ -655,6 +659,12 @@ static int rc__server_start(rc_server *srv, rc__startup *progress)
             progress->started++;
         }
     }
+    /* Peers last: their merges publish to the workers' subscribers. */
+    if (status == RC_EXIT_OK) {
+        rc = rc_peers_start(srv, &srv->peers);
+        if (rc != 0)
+            status = rc == RC_EINVAL ? RC_EXIT_CONFIG : RC_EXIT_FAILURE;
+    }
     if (status == RC_EXIT_OK)
         status = rc_admin_start(srv, &srv->admin);
     if (status == RC_EXIT_OK) {
@@ -678,6 +688,7 @@ static void rc__loop_teardown(uv_loop_t *loop, const char *what)
 /* Undo whatever startup did (all of it after a clean run): stop, join, close, free. */
 static void rc__server_finish(rc_server *srv, const rc__startup *progress)
 {
+    rc_peers_stop(srv->peers); /* first: nothing merges into the store from here on */
     if (progress->loop_ready) {
         rc__server_stop(srv, progress->started);
         for (unsigned i = 0; i < progress->started; i++)
@@ -685,7 +696,9 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
         rc__loop_teardown(&srv->loop, "main");
     }
     if (srv->listen_fd >= 0)
-        close(srv->listen_fd); /* after the accept poll's handle is gone */
+        close(srv->listen_fd);    /* after the accept poll's handle is gone */
+    rc_peers_destroy(srv->peers); /* workers are joined: no STATS reads it any more */
+    srv->peers = NULL;
     if (progress->lost_ready) {
         rc_park_free_lost(srv); /* no thread can deliver or unpark any more */
         uv_mutex_destroy(&srv->lost_lock);
@@ -701,6 +714,7 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
     if (srv->store != NULL)
         rc_store_destroy(srv->store);
     rc_events_destroy(srv->events);
+    rc_control_destroy(srv->control);
     free(srv->workers);
 }
 
@@ -805,6 +819,8 @@ long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
     rc__textf(&t, "max_wait_ms %llu\n", (unsigned long long)srv->cfg->max_wait_ms);
     rc__text_events(&t, srv);
     rc__text_output(&t, srv);
+    if (t.len < t.cap)
+        t.len += (size_t)rc_peers_stats_text(srv->peers, srv, t.buf + t.len, t.cap - t.len);
 #define RC__STAT_LINE(name, help)                                                                  \
     RC_SERVER_SUM(srv, name, sum);                                                                 \
     rc__textf(&t, #name " %llu\n", (unsigned long long)sum);

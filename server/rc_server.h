@@ -60,8 +60,10 @@
 typedef struct rc_server rc_server;
 typedef struct rc_worker rc_worker;
 typedef struct rc_conn rc_conn;
-typedef struct rc_parked rc_parked; /* rc_park.h */
-typedef struct rc_sub rc_sub;       /* rc_sub.h */
+typedef struct rc_parked rc_parked;   /* rc_park.h */
+typedef struct rc_sub rc_sub;         /* rc_sub.h */
+typedef struct rc_control rc_control; /* rc_control.h */
+typedef struct rc_peers rc_peers;     /* rc_peers.h */
 
 /*
  * Per-worker counters: X(name, help).  Requests per opcode are kept in a
@@ -202,6 +204,8 @@ struct rc_server {
     const rc_config *cfg; /* owned by the caller of rc_server_run; immutable while running */
     rc_store *store;
     rc_events *events;    /* the node's event log (rc_events.h); thread-safe on its own */
+    rc_control *control;  /* control log peers pull (rc_control.h); thread-safe on its own */
+    rc_peers *peers;      /* puller threads of --peers (rc_peers.h); NULL without peers */
     rc_limits limits;     /* decoder limits derived from cfg */
     uint64_t instance_id; /* random per boot */
     uint64_t start_ns;    /* uv_hrtime() at startup, for uptime */

@@ -10,7 +10,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "rc_service.h"
 
+#include "rc_control.h"
 #include "rc_park.h"
+#include "rc_store_sync.h"
 #include "rc_sub.h"
 
 /* Causes carried by KEY events in their text field (PROTOCOL.md, EVENT). */
@@ -95,15 +97,45 @@ int rc_svc_invalidate_key(rc_server *srv, rc_worker *self, const rc_store_key *k
     return rc;
 }
 
-int rc_svc_invalidate_tag(rc_server *srv, rc_slice tag, uint8_t mode, uint64_t *epoch)
+/* rc__publish_tag - a TAG event (published even when no entry here carries the tag). */
+static void rc__publish_tag(rc_server *srv, rc_slice tag, uint8_t mode)
 {
-    int rc = rc_store_invalidate_tag(srv->store, tag, mode, epoch);
-    if (rc != 0)
-        return rc;
-    /* Published even when no entry here carries the tag: a near-cache may. */
     rc_event e = {.kind = RC_EV_TAG, .mode = mode, .tag = tag};
     rc_sub_publish(srv, &e);
+}
+
+int rc_svc_invalidate_tag(rc_server *srv, rc_slice tag, uint8_t mode, uint64_t *stamp)
+{
+    uint64_t local;
+    if (!stamp)
+        stamp = &local;
+    int rc = rc_store_invalidate_tag(srv->store, tag, mode, stamp);
+    if (rc != 0)
+        return rc;
+    rc__publish_tag(srv, tag, mode);
+    /* Peers learn it even when no entry here carries the tag: theirs may. */
+    rc_control_tag(srv->control, tag, mode == RC_INVAL_HARD ? *stamp : 0, *stamp);
     return 0;
+}
+
+int rc_svc_merge_tag(rc_server *srv, rc_slice tag, uint64_t hard, uint64_t any, unsigned *raised)
+{
+    unsigned local;
+    if (!raised)
+        raised = &local;
+    int rc = rc_store_merge_tag(srv->store, tag, hard, any, raised);
+    if (rc != 0 || *raised == 0)
+        return rc;
+    rc__publish_tag(srv, tag, (*raised & RC_TAGS_RAISED_HARD) ? RC_INVAL_HARD : RC_INVAL_SOFT);
+    rc_control_tag(srv->control, tag, hard, any > hard ? any : hard);
+    return 0;
+}
+
+int rc_svc_merge_version(rc_server *srv, rc_slice ns, uint64_t version)
+{
+    if (version == 0)
+        return RC_EBAD_ARGUMENT; /* would mean "current + 1" to rc_store_bump */
+    return rc_store_bump(srv->store, ns, version, NULL);
 }
 
 int rc_svc_bump(rc_server *srv, rc_slice ns, uint64_t to, uint64_t *version)
@@ -135,6 +167,8 @@ size_t rc_svc_sweep(rc_server *srv, rc_worker *self, uint64_t now_ms, size_t bud
 
 void rc_svc_on_version(void *ctx, rc_slice ns, uint64_t version)
 {
+    rc_server *srv = ctx;
     rc_event e = {.kind = RC_EV_BUMP, .ns_version = version, .ns = ns};
-    rc_sub_publish(ctx, &e);
+    rc_sub_publish(srv, &e);
+    rc_control_version(srv->control, ns, version);
 }

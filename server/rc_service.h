@@ -23,6 +23,15 @@
  * the request: a subscriber that has applied every event up to the node's
  * sequence number after an acknowledgement has applied that change.
  *
+ * Control log.  Every change of the node's control state (a namespace
+ * version moving, a tag invalidation, a peer's stamps raising ours) is
+ * also appended to the control log (rc_control.h) here, after the store
+ * call and before the function returns, so peers pull it (rc_peers.h).
+ * Merges from peers come through rc_svc_merge_version / rc_svc_merge_tag
+ * and publish the same events as the client requests they stand for: a
+ * node reached only through gossip keeps its subscribers' near-caches as
+ * coherent as one reached directly.
+ *
  * Threads.  Any thread, with no store lock held.  `self` is the calling
  * worker (NULL on the main thread or another non-worker thread): parked
  * readers it owns are answered inline, the others are queued to their
@@ -31,6 +40,7 @@
 #ifndef RECACHE_RC_SERVICE_H
 #define RECACHE_RC_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,10 +69,11 @@ int rc_svc_invalidate_key(rc_server *srv, rc_worker *self, const rc_store_key *k
                           uint64_t now_ms, uint64_t *ns_version);
 
 /*
- * rc_svc_invalidate_tag - rc_store_invalidate_tag and a TAG event (always, for a
- * valid request).  *epoch receives the tag's new epoch (0 when no entry carried it).
+ * rc_svc_invalidate_tag - rc_store_invalidate_tag, a TAG event (always, for a
+ * valid request) and a control-log record for the peers.  *stamp receives
+ * the invalidation's HLC stamp.
  */
-int rc_svc_invalidate_tag(rc_server *srv, rc_slice tag, uint8_t mode, uint64_t *epoch);
+int rc_svc_invalidate_tag(rc_server *srv, rc_slice tag, uint8_t mode, uint64_t *stamp);
 
 /* rc_svc_bump - rc_store_bump; a real move publishes BUMP through rc_svc_on_version. */
 int rc_svc_bump(rc_server *srv, rc_slice ns, uint64_t to, uint64_t *version);
@@ -79,7 +90,30 @@ void rc_svc_flush(rc_server *srv, rc_worker *self);
  */
 size_t rc_svc_sweep(rc_server *srv, rc_worker *self, uint64_t now_ms, size_t budget);
 
-/* rc_svc_on_version - the store's on_version hook (ctx = the server): publishes BUMP. */
+/*
+ * rc_svc_merge_version - a peer's namespace version: rc_store_bump(to =
+ * version), a max.  A real move publishes BUMP and is appended to the
+ * control log (through rc_svc_on_version); an older or equal version
+ * changes nothing.  Returns 0, or the errors of rc_store_bump
+ * (RC_EBAD_ARGUMENT for version 0 or above the maximum,
+ * RC_ETOO_MANY_NAMESPACES, RC_EBAD_NAMESPACE).
+ */
+int rc_svc_merge_version(rc_server *srv, rc_slice ns, uint64_t version);
+
+/*
+ * rc_svc_merge_tag - a peer's stamps for a tag: rc_store_merge_tag (a max
+ * per stamp, observed into the clock).  When a stamp went up, a TAG event
+ * (hard when the hard stamp went up, else soft) and a control-log record
+ * carrying the merged stamps; when nothing went up, nothing at all (so
+ * gossip stops once every node holds the stamps).  *raised (may be NULL)
+ * receives the RC_TAGS_RAISED_* bits.  Returns 0 or RC_ETAG_TOO_LONG (empty tag).
+ */
+int rc_svc_merge_tag(rc_server *srv, rc_slice tag, uint64_t hard, uint64_t any, unsigned *raised);
+
+/*
+ * rc_svc_on_version - the store's on_version hook (ctx = the server):
+ * publishes BUMP and appends the version to the control log.
+ */
 void rc_svc_on_version(void *ctx, rc_slice ns, uint64_t version);
 
 #endif /* RECACHE_RC_SERVICE_H */

@@ -176,6 +176,7 @@ void rc__shard_init_structure(rc__shard *sh)
     sh->sweep_pos = 0;
     sh->reclaim_pos = 0;
     sh->reclaim_left = 0;
+    sh->sieve_off = 0;
     sh->structure = rc_alloc_usable(sh->tables[0].buckets) + rc_alloc_usable(sh->ring.slots);
     sh->used += sh->structure;
 }

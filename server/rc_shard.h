@@ -61,6 +61,7 @@ struct rc__shard {
     bool rehashing;
     rc__ring ring;
     uint32_t sweep_pos;        /* ring slot where rc_store_sweep resumes */
+    uint32_t sieve_off;        /* SIEVE: the hand, as an offset from ring.head (0..len) */
     uint32_t stripe;           /* namespace counter stripe (immutable) */
     size_t budget;             /* immutable */
     size_t used;               /* all bytes charged to this shard */

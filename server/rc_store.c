@@ -235,8 +235,9 @@ static int rc__check_condition(const rc_store_write *w, enum rc__life life, cons
     }
 }
 
-static void rc__entry_fill(rc_store *st, rc_entry *e, const rc__target *t, const rc_store_write *w,
-                           const rc__write_plan *p)
+/* rc__entry_fill - e's fields for write w; `written` is its HLC stamp (see rc__insert_locked). */
+static void rc__entry_fill(rc_entry *e, const rc__target *t, const rc_store_write *w,
+                           const rc__write_plan *p, uint64_t written)
 {
     e->next = NULL;
     e->hash = t->hash;
@@ -250,7 +251,7 @@ static void rc__entry_fill(rc_store *st, rc_entry *e, const rc__target *t, const
     e->ns_id = t->ns->id;
     e->ntags = (uint8_t)p->ntags;
     e->flags = 0;
-    e->written = rc_hlc_now(&st->clock);
+    e->written = written;
     memcpy(rc__entry_key(e), t->key, t->key_len);
     if (w->value_len)
         memcpy(rc__entry_value(e), w->value, w->value_len);
@@ -261,10 +262,12 @@ static void rc__entry_fill(rc_store *st, rc_entry *e, const rc__target *t, const
  * or tombstone the condition allowed to go, or NULL).  All-or-nothing: every
  * step that can fail runs before anything changes, so a failed write leaves
  * the old value in place.
- *   1. Tag references are taken and their epochs snapshotted.  For a lease
- *      fill (tag_since != RC_TAGS_ANY_SEQ) this is refused with
- *      RC_ELEASE_REJECTED when a fill tag was invalidated since the grant,
- *      atomically with the snapshot (rc_tags_acquire_since).
+ *   1. Tag references are taken and the entry's write stamp is taken with
+ *      them, under the tag table lock, so every tag invalidation stamped
+ *      later is larger (rc_tags.h).  For a lease fill (tag_since !=
+ *      RC_TAGS_ANY_SEQ) this is refused with RC_ELEASE_REJECTED when a fill
+ *      tag was invalidated since the grant, atomically with the stamp
+ *      (rc_tags_acquire_since).  An entry without tags is stamped here.
  *   2. The entry is allocated and its real charge known.  If it cannot fit
  *      beside what the hand can never free (the ring and bucket arrays, and
  *      lease records), RC_ENO_MEMORY.
@@ -277,10 +280,13 @@ static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_w
 {
     rc__shard *sh = t->shard;
     rc_tag_ref refs[RC_WIRE_MAX_TAGS];
+    uint64_t written;
     if (p->ntags) {
-        int rc = rc_tags_acquire_since(st->tags, p->tags, p->ntags, refs, tag_since);
+        int rc = rc_tags_acquire_since(st->tags, p->tags, p->ntags, refs, tag_since, &written);
         if (rc)
             return rc;
+    } else {
+        written = rc_hlc_now(&st->clock);
     }
     rc_entry *e = rc_xmalloc(p->alloc_size);
     size_t charge = rc_alloc_usable(e) + p->tag_charge;
@@ -297,7 +303,7 @@ static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_w
         return RC_ENO_MEMORY;
     }
     rc__ring_make_room_locked(st, sh, charge, now);
-    rc__entry_fill(st, e, t, w, p);
+    rc__entry_fill(e, t, w, p, written);
     if (p->ntags)
         memcpy(rc__entry_tags(e), refs, p->ntags * sizeof(rc_tag_ref));
     rc__account_locked(st, sh, e, charge, true);
@@ -378,7 +384,7 @@ int rc_store_create(const rc_store_config *cfg, rc_store **out)
         free(st);
         return RC_EINVAL;
     }
-    st->tags = rc_tags_create(cfg->memory_limit / rc_tags_charge(1) + 1u, &st->seed);
+    st->tags = rc_tags_create(cfg->memory_limit / rc_tags_charge(1) + 1u, &st->seed, &st->clock);
     rc_hlc_init(&st->clock);
     rc__shards_init(st, budget);
     *out = st;
@@ -564,18 +570,19 @@ int rc_store_invalidate_key(rc_store *st, const rc_store_key *key, uint8_t mode,
                           ns_version, woken);
 }
 
-int rc_store_invalidate_tag(rc_store *st, rc_slice tag, uint8_t mode, uint64_t *epoch)
+int rc_store_invalidate_tag(rc_store *st, rc_slice tag, uint8_t mode, uint64_t *stamp)
 {
     uint64_t ignored;
-    if (!epoch)
-        epoch = &ignored;
-    *epoch = 0;
+    bool known;
+    if (!stamp)
+        stamp = &ignored;
+    *stamp = 0;
     if (mode != RC_INVAL_HARD && mode != RC_INVAL_SOFT)
         return RC_EBAD_ARGUMENT;
     if (tag.len == 0 || tag.len > st->cfg.max_tag_len)
         return RC_ETAG_TOO_LONG;
-    *epoch = rc_tags_invalidate(st->tags, tag.ptr, tag.len, mode);
-    if (*epoch) {
+    *stamp = rc_tags_invalidate(st->tags, tag.ptr, tag.len, mode, &known);
+    if (known) {
         atomic_fetch_add_explicit(&st->tag_invalidations[mode], 1, memory_order_relaxed);
         if (mode == RC_INVAL_HARD)
             atomic_fetch_add_explicit(&st->obsolete_gen, 1, memory_order_acq_rel);

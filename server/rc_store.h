@@ -15,9 +15,10 @@
  *
  * Namespaces (rc_ns.h) hold an atomic current version; a bump is one atomic
  * max, O(1).  Entries of older versions become unreachable through "current"
- * and obsolete for the evictor.  Tags (rc_tags.h) hold an epoch; entries
- * snapshot the epoch of each of their tags at write time and a read compares
- * lazily, so invalidating a tag is O(1) whatever the number of entries.
+ * and obsolete for the evictor.  Tags (rc_tags.h) hold the hybrid logical
+ * clock stamps of their newest invalidations; every entry carries the stamp
+ * of its write and a read compares lazily, so invalidating a tag is O(1)
+ * whatever the number of entries, and a peer's stamps merge by maximum.
  *
  * Entry lifecycle: fresh until expiry, then stale for its stale window, then
  * gone.  Soft invalidation (of the key or one of its tags) removes freshness
@@ -46,6 +47,9 @@
 
 typedef struct rc_store rc_store;
 
+/* Eviction policies (rc_store_config.eviction). */
+enum rc_eviction { RC_EVICT_CLOCK = 0, RC_EVICT_SIEVE = 1 };
+
 typedef struct rc_store_config {
     size_t memory_limit;     /* bytes charged for entries, across all shards */
     uint32_t nshards;        /* power of two, 1..4096; 0 = choose from memory_limit */
@@ -58,6 +62,7 @@ typedef struct rc_store_config {
     uint16_t max_key;        /* longest key accepted (RC_EKEY_TOO_LONG); 0 = RC_WIRE_MAX_KEY.
                                 Part of the largest possible entry, hence of the shard sizing. */
     uint32_t max_waiters;    /* parked lease readers allowed across the node (0 = none may park) */
+    uint8_t eviction;        /* RC_EVICT_CLOCK (default) or RC_EVICT_SIEVE (rc_clock.h) */
     /*
      * Called after a namespace's current version moved (a bump, or a read's
      * min_version adopted), with the new version, on the calling thread and
@@ -185,12 +190,13 @@ int rc_store_invalidate_key(rc_store *st, const rc_store_key *key, uint8_t mode,
                             uint64_t *ns_version, rc_lease_waiter **woken);
 
 /*
- * rc_store_invalidate_tag - O(1): advance the tag's epoch (hard or soft).
- * Entries carrying the tag are judged on their next read or by the hand.
- * *epoch receives the tag's new epoch (0 if no entry carried the tag, in
- * which case nothing needed invalidating and nothing is allocated).
+ * rc_store_invalidate_tag - O(1): stamp an invalidation of the tag (hard or
+ * soft) with the store's clock; entries carrying the tag written before it
+ * (write stamp < the invalidation's) are judged on their next read or by
+ * the hand.  *stamp receives the invalidation's stamp (never 0 on success;
+ * nothing is allocated when no entry carries the tag).
  */
-int rc_store_invalidate_tag(rc_store *st, rc_slice tag, uint8_t mode, uint64_t *epoch);
+int rc_store_invalidate_tag(rc_store *st, rc_slice tag, uint8_t mode, uint64_t *stamp);
 
 /*
  * rc_store_bump - make `to` (0 = current + 1) the namespace's current

@@ -198,7 +198,7 @@ static int rc__lget_miss_locked(rc_store *st, const rc__target *t, rc_lease *l,
  * key's lease must exist with that token and the namespace must not have
  * been bumped since the grant (in that case the lease is cancelled as well,
  * its oldest reader promoted, since no fill can be trusted any more).  The
- * fill's tags are checked later, atomically with their epoch snapshot
+ * fill's tags are checked later, atomically with the write stamp
  * (rc__insert_locked); rc__fill_reject_locked handles that refusal.
  */
 int rc__fill_check_locked(rc_store *st, const rc__target *t, rc_lease *l, const rc_store_write *w,

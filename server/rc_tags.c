@@ -11,9 +11,12 @@
  * the chunks in use stay dense.
  *
  * Locking.  t->lock protects the index, the free list, reference counts,
- * names and the live count.  Epochs are atomics written under the lock and
- * read without it; chunk pointers are published with a release store under
- * the lock.  The lock is a leaf: nothing here calls out while holding it.
+ * names, the live count and the per-bucket memory of forgotten names.
+ * Stamps are atomics written under the lock and read without it; chunk
+ * pointers are published with a release store under the lock.  The lock is
+ * a leaf: nothing here calls out while holding it (the clock is a lock-free
+ * atomic).  Stamps handed out under the lock (invalidations, write stamps)
+ * are therefore ordered like the lock holds that took them.
  */
 #include "rc_tags.h"
 
@@ -38,19 +41,20 @@
 #define RC__NAME_OVERHEAD 48u
 
 typedef struct rc__tag_record {
-    _Atomic uint32_t epoch;      /* bumped by every invalidation */
-    _Atomic uint32_t hard_epoch; /* epoch set by the latest hard invalidation */
-    uint32_t refcount;           /* entries carrying the tag; under the lock */
-    uint32_t next;               /* next id in the bucket chain or the free list */
-    uint64_t last_seq;           /* node sequence of the latest invalidation; under the lock */
-    uint64_t hash;               /* of the name, for the index */
-    uint8_t *name;               /* NULL while the record is free */
+    _Atomic uint64_t any;  /* stamp of the newest invalidation of any mode */
+    _Atomic uint64_t hard; /* stamp of the newest hard invalidation */
+    uint32_t refcount;     /* entries carrying the tag; under the lock */
+    uint32_t next;         /* next id in the bucket chain or the free list */
+    uint64_t last_seq;     /* node sequence of the latest invalidation; under the lock */
+    uint64_t hash;         /* of the name, for the index */
+    uint8_t *name;         /* NULL while the record is free */
     uint8_t name_len;
 } rc__tag_record;
 
 struct rc_tags {
-    pthread_mutex_t lock; /* protects everything below but the epochs (see file comment) */
+    pthread_mutex_t lock; /* protects everything below but the stamps (see file comment) */
     rc_hash_key seed;
+    rc_hlc *clock;                     /* the store's; stamps taken under the lock */
     _Atomic(rc__tag_record *) *chunks; /* [nchunks], each set once */
     uint32_t nchunks;
     uint32_t max_records;
@@ -62,6 +66,10 @@ struct rc_tags {
     /* Newest invalidation not remembered by a live record, per name-hash
      * bucket, so forgetting one name rarely taints the judgement of another. */
     uint64_t forgotten_seq[RC__FORGOTTEN];
+    /* Newest stamps (hard, any) of invalidations of names without a record,
+     * per bucket: a merge that does not raise them brings no news to relay. */
+    uint64_t forgotten_hard[RC__FORGOTTEN];
+    uint64_t forgotten_any[RC__FORGOTTEN];
     uint32_t bucket_mask;
 };
 
@@ -72,9 +80,10 @@ static rc__tag_record *rc__record(const rc_tags *t, uint32_t id)
     return &chunk[id & (RC__CHUNK - 1u)];
 }
 
-rc_tags *rc_tags_create(uint64_t max_records, const rc_hash_key *seed)
+rc_tags *rc_tags_create(uint64_t max_records, const rc_hash_key *seed, rc_hlc *clock)
 {
     rc_tags *t = rc_xcalloc(1, sizeof(*t));
+    t->clock = clock;
     if (max_records < RC__CHUNK)
         max_records = RC__CHUNK;
     if (max_records > UINT32_MAX - 1u)
@@ -164,15 +173,15 @@ static uint32_t rc__alloc_id_locked(rc_tags *t)
     return id;
 }
 
-/* rc__create_locked - a fresh record (epochs 0, no references) for name; RC__NO_ID if full. */
+/* rc__create_locked - a fresh record (stamps 0, no references) for name; RC__NO_ID if full. */
 static uint32_t rc__create_locked(rc_tags *t, uint64_t hash, const uint8_t *name, size_t len)
 {
     uint32_t id = rc__alloc_id_locked(t);
     if (id == RC__NO_ID)
         return RC__NO_ID;
     rc__tag_record *r = rc__record(t, id);
-    atomic_store_explicit(&r->epoch, 0, memory_order_relaxed);
-    atomic_store_explicit(&r->hard_epoch, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->any, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->hard, 0, memory_order_relaxed);
     r->refcount = 0;
     /* A new record inherits what the table forgot: the name may be one whose
      * invalidation was remembered only by a record since freed. */
@@ -197,9 +206,15 @@ static void rc__free_locked(rc_tags *t, uint32_t id)
     while (*link != id)
         link = &rc__record(t, *link)->next;
     *link = r->next;
-    uint64_t *forgotten = &t->forgotten_seq[r->hash % RC__FORGOTTEN];
-    if (r->last_seq > *forgotten)
-        *forgotten = r->last_seq;
+    uint32_t b = (uint32_t)(r->hash % RC__FORGOTTEN);
+    if (r->last_seq > t->forgotten_seq[b])
+        t->forgotten_seq[b] = r->last_seq;
+    uint64_t hard = atomic_load_explicit(&r->hard, memory_order_relaxed);
+    uint64_t any = atomic_load_explicit(&r->any, memory_order_relaxed);
+    if (hard > t->forgotten_hard[b])
+        t->forgotten_hard[b] = hard;
+    if (any > t->forgotten_any[b])
+        t->forgotten_any[b] = any;
     free(r->name);
     r->name = NULL;
     r->next = t->free_head;
@@ -228,7 +243,7 @@ static bool rc__invalidated_since_locked(const rc_tags *t, rc_slice name, uint64
 }
 
 int rc_tags_acquire_since(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs,
-                          uint64_t since)
+                          uint64_t since, uint64_t *stamp)
 {
     pthread_mutex_lock(&t->lock);
     for (size_t i = 0; since != RC_TAGS_ANY_SEQ && i < n; i++) {
@@ -248,18 +263,18 @@ int rc_tags_acquire_since(rc_tags *t, const rc_slice *names, size_t n, rc_tag_re
             pthread_mutex_unlock(&t->lock);
             return RC_ENO_MEMORY;
         }
-        rc__tag_record *r = rc__record(t, id);
-        r->refcount++;
+        rc__record(t, id)->refcount++;
         refs[i].id = id;
-        refs[i].epoch = atomic_load_explicit(&r->epoch, memory_order_relaxed);
     }
+    /* Under the lock, after the references: see rc_tags.h (why stamps). */
+    *stamp = rc_hlc_now(t->clock);
     pthread_mutex_unlock(&t->lock);
     return 0;
 }
 
-int rc_tags_acquire(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs)
+int rc_tags_acquire(rc_tags *t, const rc_slice *names, size_t n, rc_tag_ref *refs, uint64_t *stamp)
 {
-    return rc_tags_acquire_since(t, names, n, refs, RC_TAGS_ANY_SEQ);
+    return rc_tags_acquire_since(t, names, n, refs, RC_TAGS_ANY_SEQ, stamp);
 }
 
 size_t rc_tags_release(rc_tags *t, const rc_tag_ref *refs, size_t n)
@@ -272,42 +287,122 @@ size_t rc_tags_release(rc_tags *t, const rc_tag_ref *refs, size_t n)
     return charge;
 }
 
-enum rc_tag_verdict rc_tags_judge(const rc_tags *t, const rc_tag_ref *refs, size_t n)
+enum rc_tag_verdict rc_tags_judge(const rc_tags *t, const rc_tag_ref *refs, size_t n,
+                                  uint64_t written)
 {
     enum rc_tag_verdict verdict = RC_TAG_VALID;
     for (size_t i = 0; i < n; i++) {
         rc__tag_record *r = rc__record(t, refs[i].id);
-        if (atomic_load_explicit(&r->hard_epoch, memory_order_acquire) > refs[i].epoch)
+        if (atomic_load_explicit(&r->hard, memory_order_acquire) > written)
             return RC_TAG_HARD;
-        if (atomic_load_explicit(&r->epoch, memory_order_acquire) > refs[i].epoch)
+        if (atomic_load_explicit(&r->any, memory_order_acquire) > written)
             verdict = RC_TAG_SOFT;
     }
     return verdict;
 }
 
+/* rc__raise_locked - store v into *a if it is larger; returns whether it did.  Under the lock. */
+static bool rc__raise_locked(_Atomic uint64_t *a, uint64_t v)
+{
+    if (atomic_load_explicit(a, memory_order_relaxed) >= v)
+        return false;
+    atomic_store_explicit(a, v, memory_order_release);
+    return true;
+}
+
+/* rc__raise_plain_locked - the same for a plain field under the lock. */
+static bool rc__raise_plain_locked(uint64_t *a, uint64_t v)
+{
+    if (*a >= v)
+        return false;
+    *a = v;
+    return true;
+}
+
 /*
- * The hard epoch is stored before the epoch so that a concurrent reader can
- * never judge a hard invalidation as merely soft.
+ * rc__apply_locked - raise name's stamps to (hard, any) (hard 0 = soft) and
+ * move the sequence when anything went up.  The hard stamp is stored before
+ * `any` so that a concurrent reader never judges a hard invalidation as
+ * merely soft.  Returns the RC_TAGS_RAISED_* bits; *known tells whether a
+ * record existed.
  */
-uint32_t rc_tags_invalidate(rc_tags *t, const uint8_t *name, size_t len, uint8_t mode)
+static unsigned rc__apply_locked(rc_tags *t, const uint8_t *name, size_t len, uint64_t hard,
+                                 uint64_t any, bool *known)
 {
     uint64_t hash = rc_hash_bytes(&t->seed, name, len);
-    uint32_t epoch = 0;
-    pthread_mutex_lock(&t->lock);
-    uint64_t seq = atomic_fetch_add_explicit(&t->seq, 1, memory_order_acq_rel) + 1u;
     uint32_t id = rc__find_locked(t, hash, name, len);
+    uint32_t b = (uint32_t)(hash % RC__FORGOTTEN);
+    unsigned raised = 0;
+    *known = id != RC__NO_ID;
     if (id == RC__NO_ID) {
-        t->forgotten_seq[hash % RC__FORGOTTEN] = seq;
+        raised |=
+            hard && rc__raise_plain_locked(&t->forgotten_hard[b], hard) ? RC_TAGS_RAISED_HARD : 0u;
+        raised |= rc__raise_plain_locked(&t->forgotten_any[b], any) ? RC_TAGS_RAISED_ANY : 0u;
     } else {
         rc__tag_record *r = rc__record(t, id);
-        r->last_seq = seq;
-        epoch = atomic_load_explicit(&r->epoch, memory_order_relaxed) + 1u;
-        if (mode == RC_INVAL_HARD)
-            atomic_store_explicit(&r->hard_epoch, epoch, memory_order_release);
-        atomic_store_explicit(&r->epoch, epoch, memory_order_release);
+        raised |= hard && rc__raise_locked(&r->hard, hard) ? RC_TAGS_RAISED_HARD : 0u;
+        raised |= rc__raise_locked(&r->any, any) ? RC_TAGS_RAISED_ANY : 0u;
     }
+    if (raised == 0)
+        return 0;
+    uint64_t seq = atomic_fetch_add_explicit(&t->seq, 1, memory_order_acq_rel) + 1u;
+    if (id == RC__NO_ID)
+        t->forgotten_seq[b] = seq;
+    else
+        rc__record(t, id)->last_seq = seq;
+    return raised;
+}
+
+uint64_t rc_tags_invalidate(rc_tags *t, const uint8_t *name, size_t len, uint8_t mode, bool *known)
+{
+    bool ignored;
+    pthread_mutex_lock(&t->lock);
+    uint64_t stamp = rc_hlc_now(t->clock);
+    rc__apply_locked(t, name, len, mode == RC_INVAL_HARD ? stamp : 0, stamp,
+                     known ? known : &ignored);
     pthread_mutex_unlock(&t->lock);
-    return epoch;
+    return stamp;
+}
+
+unsigned rc_tags_merge(rc_tags *t, const uint8_t *name, size_t len, uint64_t hard, uint64_t any)
+{
+    bool known;
+    if (any < hard)
+        any = hard;
+    pthread_mutex_lock(&t->lock);
+    rc_hlc_observe(t->clock, any);
+    unsigned raised = any ? rc__apply_locked(t, name, len, hard, any, &known) : 0u;
+    pthread_mutex_unlock(&t->lock);
+    return raised;
+}
+
+size_t rc_tags_list(rc_tags *t, uint32_t *cursor, rc_tag_state *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&t->lock);
+    uint32_t id = *cursor, budget = (uint32_t)(max * 64u);
+    for (; id < t->high_water && n < max && budget > 0; id++, budget--) {
+        const rc__tag_record *r = rc__record(t, id);
+        uint64_t any = atomic_load_explicit(&r->any, memory_order_relaxed);
+        if (!r->name || any == 0)
+            continue;
+        out[n].hard = atomic_load_explicit(&r->hard, memory_order_relaxed);
+        out[n].any = any;
+        out[n].name_len = r->name_len;
+        memcpy(out[n].name, r->name, r->name_len);
+        n++;
+    }
+    *cursor = id;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+uint32_t rc_tags_id_limit(rc_tags *t)
+{
+    pthread_mutex_lock(&t->lock);
+    uint32_t limit = t->high_water;
+    pthread_mutex_unlock(&t->lock);
+    return limit;
 }
 
 uint64_t rc_tags_seq(const rc_tags *t)

@@ -14,7 +14,9 @@
  *     one encoding per message), and the header too unless it was forced;
  *   - the re-encoded frame decodes to an equal message;
  *   - rc_encode_head writes a prefix of rc_encode, short of the value bytes;
- *   - a decoded tag or name list walks to exactly ntags non-empty items.
+ *   - a decoded tag or name list walks to exactly ntags non-empty items;
+ *   - a PEER_SYNC response's value walks as control records (rc_peerwire.h)
+ *     until its end or an error, each known record re-encoding to its bytes.
  *
  * Body errors must be one of the codes rc_decode_body documents.  The same
  * file is linked into fuzz_proto_replay (any compiler) to replay the corpus.
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recache/rc_peerwire.h"
 #include "recache/rc_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,10 +55,11 @@ static bool msg_eq(const rc_msg *a, const rc_msg *b)
            a->request_id == b->request_id && a->ns_version == b->ns_version &&
            a->min_version == b->min_version && a->entry_version == b->entry_version &&
            a->cas_version == b->cas_version && a->seq == b->seq &&
-           a->instance_id == b->instance_id && a->ttl_ms == b->ttl_ms &&
-           a->stale_ms == b->stale_ms && a->client_flags == b->client_flags &&
-           a->wait_ms == b->wait_ms && a->max_frame == b->max_frame &&
-           a->max_value == b->max_value && a->max_key == b->max_key && a->max_tags == b->max_tags &&
+           a->instance_id == b->instance_id && a->cursor == b->cursor && a->next == b->next &&
+           a->ttl_ms == b->ttl_ms && a->stale_ms == b->stale_ms &&
+           a->client_flags == b->client_flags && a->wait_ms == b->wait_ms &&
+           a->max_frame == b->max_frame && a->max_value == b->max_value &&
+           a->max_key == b->max_key && a->max_tags == b->max_tags &&
            a->max_tag_len == b->max_tag_len && a->cond == b->cond && a->mode == b->mode &&
            a->state == b->state && a->lease == b->lease && a->kind == b->kind &&
            a->ntags == b->ntags && memcmp(a->token, b->token, RC_TOKEN_SIZE) == 0 &&
@@ -83,6 +87,30 @@ static void check_list(const rc_msg *m)
     require(n == m->ntags);
 }
 
+/* The value of a PEER_SYNC response as control records: each known one re-encodes exactly. */
+static void check_peer_records(const rc_msg *m, fuzz_buf *buf)
+{
+    if (m->opcode != RC_OP_PEER_SYNC || !(m->hflags & RC_HF_RESPONSE))
+        return;
+    rc_slice rest = m->value;
+    rc_peerwire_rec r;
+    for (;;) {
+        const uint8_t *at = rest.ptr;
+        uint32_t left = rest.len;
+        int rc = rc_peerwire_next(&rest, &r);
+        if (rc != 1) {
+            require(rc == 0 || (rc == RC_EBAD_FRAME && rest.ptr == at && rest.len == left));
+            return;
+        }
+        size_t used = left - rest.len;
+        require(used >= 3 && used <= left);
+        if (r.kind == RC_PEERWIRE_VERSION || r.kind == RC_PEERWIRE_TAG) {
+            long n = rc_peerwire_encode(&r, buf->head, buf->cap);
+            require(n >= 0 && (size_t)n == used && memcmp(buf->head, at, used) == 0);
+        }
+    }
+}
+
 /*
  * m decoded from `body` (blen bytes); `header` is the original header when
  * the flags were not forced, else NULL.  Re-encode and compare.
@@ -105,6 +133,7 @@ static void check_round_trip(const rc_msg *m, const uint8_t *header, const uint8
     require(rc_decode(buf->full, (size_t)n, lim, &again, &consumed) == 0);
     require(consumed == (size_t)n && msg_eq(m, &again));
     check_list(m);
+    check_peer_records(m, buf);
 }
 
 /* Decode body under the header in *hdr; on success check the round trip. */

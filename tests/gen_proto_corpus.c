@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recache/rc_peerwire.h"
 #include "recache/rc_proto.h"
 
 static const char *out_dir;
@@ -74,6 +75,26 @@ static rc_msg plausible(uint8_t opcode, uint8_t hflags, uint16_t status)
                                                           : "recache-cli/0.1");
     m.value = rc_slice_str(opcode == RC_OP_NS_CONFIG ? "ttl_ms=60000 stale_ms=5000"
                                                      : "[1017,2203,3301,4409,5521]");
+    m.cursor = 1;
+    m.next = 0;
+    if (opcode == RC_OP_PEER_SYNC) { /* a page of control records (rc_peerwire.h) */
+        static uint8_t records[256];
+        const rc_peerwire_rec recs[] = {
+            {.kind = RC_PEERWIRE_VERSION, .name = rc_slice_str("recs"), .version = 7},
+            {.kind = RC_PEERWIRE_TAG,
+             .name = rc_slice_str("product:QL2000"),
+             .hard = 0x0001A2B3C4D50000u,
+             .any = 0x0001A2B3C4D50003u},
+        };
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+            long n = rc_peerwire_encode(&recs[i], records + len, sizeof records - len);
+            if (n < 0)
+                die("peer records");
+            len += (size_t)n;
+        }
+        m.value = (rc_slice){records, (uint32_t)len};
+    }
     return m;
 }
 

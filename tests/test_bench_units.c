@@ -1,9 +1,11 @@
 /*
  * test_bench_units.c - unit tests of the load tester's building blocks:
  * the Zipf sampler against theory, histogram percentiles against exact
- * ones, the value format, the oracle's verdicts, the peers' reply parsers,
+ * ones, the value format, the oracle's judge and its orders of events
+ * (every ghost kind, legal concurrent orders), the peers' reply parsers,
  * the reference CLOCK simulator and the options table.
  */
+#define _GNU_SOURCE
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -138,38 +140,235 @@ static void test_value_roundtrip(void)
     RC_CHECK_RC(rb_value_decode(buf, 32, &out), 0);
 }
 
-static void test_oracle_verdicts(void)
+/* Facts of a read of user 5 sent at stamp 100, nothing invalidated, version floor 3. */
+static rb_read_facts facts(void)
 {
-    uint8_t buf[32 + 8 * 4];
-    rb_value_info vi = {.user = 5, .version = 3, .seq = 10, .nitems = 4}, got;
+    rb_read_facts f = {.snap = {.user = 5, .floor = 3, .acked = 10, .sent = 100},
+                       .check_version = true,
+                       .write_basis = 50,
+                       .write_useq = 10};
+    return f;
+}
+
+/* The pure judge, kind by kind: each ghost, its legal concurrent orders, and priorities. */
+static void test_oracle_judge(void)
+{
+    rb_value_info vi = {.user = 5, .version = 3, .seq = 1234, .nitems = 4};
     uint64_t stale;
-    rb_value_encode(buf, &vi);
+    rb_read_facts f = facts();
     /* Correct: right user, version at the floor, newest write. */
-    RC_CHECK_EQ_INT(rb_oracle_check(5, 3, 10, true, buf, sizeof(buf), &got, &stale), RB_VERDICT_OK);
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
     RC_CHECK_EQ_U64(stale, 0);
     /* Behind the newest acknowledged write: OK but stale by 2 writes. */
-    RC_CHECK_EQ_INT(rb_oracle_check(5, 1, 12, true, buf, sizeof(buf), &got, &stale), RB_VERDICT_OK);
+    f.snap.acked = 12;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
     RC_CHECK_EQ_U64(stale, 2);
-    /* A planted wrong user. */
-    RC_CHECK_EQ_INT(rb_oracle_check(6, 0, 0, true, buf, sizeof(buf), &got, &stale),
-                    RB_VERDICT_WRONG_USER);
-    /* A model version older than an acknowledged bump: a ghost, unless version checks are off. */
-    RC_CHECK_EQ_INT(rb_oracle_check(5, 4, 0, true, buf, sizeof(buf), &got, &stale),
-                    RB_VERDICT_GHOST);
-    RC_CHECK_EQ_INT(rb_oracle_check(5, 4, 0, false, buf, sizeof(buf), &got, &stale), RB_VERDICT_OK);
-    RC_CHECK_EQ_INT(rb_oracle_check(5, 0, 0, true, buf, 10, &got, &stale), RB_VERDICT_CORRUPT);
-    /* Shared state: sequences, acknowledgements and the bump floor only move up. */
+    /* Wrong user. */
+    f = facts();
+    f.snap.user = 6;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_WRONG_USER);
+
+    /* ghost_version: a model version below an acknowledged bump, unless version checks are off. */
+    f = facts();
+    f.snap.floor = 4;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_VERSION);
+    f.check_version = false;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+
+    /* ghost_key: write acknowledged at 50, hard key invalidation sent at 60 (and acknowledged
+     * before the read: it is in the snapshot). */
+    f = facts();
+    f.snap.key_hard = 60;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_KEY);
+    /* Legal: the invalidation was sent at 40, before the write was acknowledged (concurrent). */
+    f.snap.key_hard = 40;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+    /* Legal: the write is not acknowledged (yet): it may have landed after the invalidation. */
+    f.snap.key_hard = 60;
+    f.write_basis = 0;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+    /* Served stale does not excuse a hard invalidation. */
+    f = facts();
+    f.snap.key_hard = 60;
+    f.served_stale = true;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_KEY);
+
+    /* ghost_tag: likewise for a hard invalidation of one of the value's tags. */
+    f = facts();
+    f.tag_hard = 51;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_TAG);
+    f.tag_hard = 49; /* sent before the write was acknowledged: concurrent, legal */
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+    f.tag_hard = 0; /* none acknowledged before the read was sent */
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+
+    /* ghost_soft: soft invalidation (key or tag) after the write, value served FRESH. */
+    f = facts();
+    f.snap.key_soft = 70;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_SOFT);
+    f.served_stale = true; /* served stale: exactly what soft means */
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+    f = facts();
+    f.tag_soft = 70;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_SOFT);
+    f.tag_soft = 30; /* sent before the write was acknowledged: a fresh value is legal */
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_OK);
+
+    /* Priorities: version before key before tag before soft. */
+    f = facts();
+    f.snap.floor = 4;
+    f.snap.key_hard = f.tag_hard = f.snap.key_soft = 60;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_VERSION);
+    f.snap.floor = 3;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_KEY);
+    f.snap.key_hard = 0;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_TAG);
+    f.tag_hard = 0;
+    RC_CHECK_EQ_INT(rb_oracle_judge(&f, &vi, &stale), RB_VERDICT_GHOST_SOFT);
+    RC_CHECK(strcmp(rb_verdict_name(RB_VERDICT_GHOST_SOFT), "ghost-soft") == 0);
+}
+
+/* Encode a value of user written as wid into buf; its length. */
+static size_t value_of(uint8_t *buf, uint32_t user, uint64_t version, uint64_t wid)
+{
+    rb_value_info vi = {.user = user, .version = version, .seq = wid, .nitems = 2};
+    rb_value_encode(buf, &vi);
+    return rb_value_size(2);
+}
+
+/*
+ * The stateful oracle over whole orders of events, as the engine drives it:
+ * stamps from the clock, snapshots at send, acknowledgements recorded.
+ */
+static void test_oracle_orders(void)
+{
     rb_oracle o;
-    RC_CHECK_RC(rb_oracle_init(&o, 10), 0);
-    RC_CHECK_EQ_U64(rb_oracle_next_seq(&o, 2), 1);
-    RC_CHECK_EQ_U64(rb_oracle_next_seq(&o, 2), 2);
-    rb_oracle_ack_write(&o, 2, 2);
-    rb_oracle_ack_write(&o, 2, 1);
-    RC_CHECK_EQ_U64(rb_oracle_acked(&o, 2), 2);
+    rb_tag_cfg tc = {.products = 10, .per_value = 2, .segments = 4};
+    RC_CHECK_RC(rb_oracle_init(&o, 8, &tc), 0);
+    uint8_t buf[64];
+    rb_value_info vi;
+    rb_read_facts f;
+    uint64_t stale;
+    bool check = true;
+
+    /* Key: write acknowledged, then DELETE sent and acknowledged, then a read: a ghost. */
+    uint64_t w = rb_oracle_new_write(&o, 1, 0);
+    RC_CHECK(w != 0);
+    RC_CHECK_EQ_U64(rb_oracle_write_seq(&o, w), 1);
+    rb_oracle_ack_write(&o, 1, w, rb_oracle_tick(&o));
+    uint64_t del_sent = rb_oracle_tick(&o);
+    rb_read_snap early;
+    rb_oracle_snap(&o, 1, &early); /* a read sent before the DELETE was acknowledged */
+    rb_oracle_tick(&o);            /* the DELETE's acknowledgement */
+    rb_oracle_ack_key(&o, 1, false, del_sent);
+    rb_read_snap late;
+    rb_oracle_snap(&o, 1, &late);
+    size_t len = value_of(buf, 1, 0, w);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_GHOST_KEY);
+    RC_CHECK(f.write_basis != 0 && f.write_basis < del_sent);
+    RC_CHECK_EQ_U64(f.snap.key_hard, del_sent);
+    /* The same write id from another run (another nonce) is not this run's write: no facts. */
+    len = value_of(buf, 1, 0, w ^ (1ull << 40));
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+    RC_CHECK_EQ_U64(f.write_basis, 0);
+    /* Legal: the read was sent before the DELETE was acknowledged (concurrent). */
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &early, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+    /* Legal: a write acknowledged after the DELETE was sent survives it. */
+    uint64_t w2 = rb_oracle_new_write(&o, 1, 0);
+    uint64_t del2 = rb_oracle_tick(&o);
+    rb_oracle_ack_write(&o, 1, w2, rb_oracle_tick(&o));
+    rb_oracle_tick(&o);
+    rb_oracle_ack_key(&o, 1, false, del2);
+    rb_oracle_snap(&o, 1, &late);
+    len = value_of(buf, 1, 0, w2);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+    /* Staleness from the per-user sequence: w is 1 behind w2. */
+    len = value_of(buf, 1, 0, w);
+    rb_oracle_check_read(&o, &early, check, false, buf, len, &vi, &stale, &f);
+    RC_CHECK_EQ_U64(f.write_useq, 1);
+
+    /* Tag: the value's tags come from the value; only invalidations acknowledged before the
+     * read was sent count, whatever the order they are recorded in. */
+    uint64_t w3 = rb_oracle_new_write(&o, 2, 0);
+    rb_oracle_ack_write(&o, 2, w3, rb_oracle_tick(&o));
+    uint32_t tags[RB_ORACLE_MAX_TAGS];
+    RC_CHECK_EQ_INT(rb_oracle_tags(&tc, 2, w3, tags), 3);
+    RC_CHECK_EQ_INT(tags[2], 10 + 2 % 4); /* the segment tag comes last */
+    RC_CHECK(tags[0] < 10 && tags[1] < 10);
+    uint64_t tag_sent = rb_oracle_tick(&o);
+    rb_read_snap before_ack;
+    rb_oracle_snap(&o, 2, &before_ack);
+    uint64_t tag_acked = rb_oracle_tick(&o);
+    rb_oracle_snap(&o, 2, &late);
+    rb_oracle_ack_tag(&o, tags[2], false, tag_sent, tag_acked); /* recorded after both reads */
+    len = value_of(buf, 2, 0, w3);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_GHOST_TAG);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &before_ack, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+    /* A tag the value does not carry does not concern it. */
+    uint64_t w4 = rb_oracle_new_write(&o, 3, 0);
+    rb_oracle_ack_write(&o, 3, w4, rb_oracle_tick(&o));
+    rb_oracle_tags(&tc, 3, w4, tags);
+    uint32_t other = tags[2] == 10 ? 11 : 10; /* another segment */
+    uint64_t s5 = rb_oracle_tick(&o);
+    rb_oracle_ack_tag(&o, other, false, s5, rb_oracle_tick(&o));
+    rb_oracle_snap(&o, 3, &late);
+    len = value_of(buf, 3, 0, w4);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+    /* Soft on the value's segment: fresh is a ghost, stale is right. */
+    uint64_t s6 = rb_oracle_tick(&o);
+    rb_oracle_ack_tag(&o, tags[2], true, s6, rb_oracle_tick(&o));
+    rb_oracle_snap(&o, 3, &late);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_GHOST_SOFT);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, true, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+    /* Many more invalidations of one of its tags overflow that tag's ring (which keeps a bound
+     * for the entries it drops): w4 is still a ghost, w5, acknowledged after them all, is not. */
+    uint64_t w5 = rb_oracle_new_write(&o, 3, 0);
+    for (uint32_t i = 0; i < 3 * RB_ORACLE_RING; i++) {
+        uint64_t si = rb_oracle_tick(&o);
+        rb_oracle_ack_tag(&o, tags[0], false, si, rb_oracle_tick(&o));
+    }
+    rb_oracle_snap(&o, 3, &late);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_GHOST_TAG);
+    rb_oracle_ack_write(&o, 3, w5, rb_oracle_tick(&o));
+    len = value_of(buf, 3, 0, w5);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_OK);
+
+    /* A lease fill's basis is its grant: an invalidation sent after the grant must kill the
+     * fill even if the fill was acknowledged after the invalidation was sent. */
+    uint64_t grant = rb_oracle_tick(&o);
+    uint64_t w6 = rb_oracle_new_write(&o, 4, grant);
+    uint64_t inv = rb_oracle_tick(&o);
+    rb_oracle_ack_write(&o, 4, w6, rb_oracle_tick(&o)); /* the fill's ack: after inv was sent */
+    rb_oracle_tick(&o);
+    rb_oracle_ack_key(&o, 4, false, inv);
+    rb_oracle_snap(&o, 4, &late);
+    len = value_of(buf, 4, 0, w6);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_GHOST_KEY);
+    RC_CHECK_EQ_U64(f.write_basis, grant);
+
+    /* Bumps: the floor only moves up; a corrupt value is judged before anything else. */
     rb_oracle_ack_bump(&o, 5);
     rb_oracle_ack_bump(&o, 4);
     RC_CHECK_EQ_U64(atomic_load(&o.bump_acked), 5);
     RC_CHECK_EQ_U64(atomic_load(&o.version_seen), 5);
+    rb_oracle_snap(&o, 4, &late);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, len, &vi, &stale, &f),
+                    RB_VERDICT_GHOST_VERSION);
+    RC_CHECK_EQ_INT(rb_oracle_check_read(&o, &late, check, false, buf, 10, &vi, &stale, &f),
+                    RB_VERDICT_CORRUPT);
+    RC_CHECK_RC(rb_oracle_init(&o, 0, &tc), RC_EINVAL);
     rb_oracle_free(&o);
 }
 
@@ -235,6 +434,8 @@ static void test_recache_wire(void)
                   .has_token = 1,
                   .products = products,
                   .nproducts = 2,
+                  .has_segment = 1,
+                  .segment = 7,
                   .value = v,
                   .vlen = 40};
     req.token[0] = 0xAB;
@@ -246,7 +447,8 @@ static void test_recache_wire(void)
     RC_CHECK_EQ_INT(used, b.len);
     RC_CHECK_EQ_INT(m.opcode, RC_OP_SET);
     RC_CHECK_EQ_INT(m.request_id, 77);
-    RC_CHECK_EQ_INT(m.ntags, 2);
+    RC_CHECK_EQ_INT(m.ntags, 3); /* product:4, product:8, segment:7 */
+    RC_CHECK(memmem(m.tags.ptr, m.tags.len, "segment:7", 9) != NULL);
     RC_CHECK_EQ_INT(m.token[0], 0xAB);
     RC_CHECK_MEM(m.key.ptr, m.key.len, "u:1", 3);
     /* A response frame is accepted by rb_wire_parse; a request frame is not. */
@@ -298,6 +500,41 @@ static void test_clock_sim(void)
     }
 }
 
+/*
+ * SIEVE on hand-checked traces (capacity 2), then against CLOCK on a Zipf
+ * trace: it keeps hot keys in place, so it never misses more there.
+ */
+static void test_sieve_sim(void)
+{
+    /* 1 2 | 1 hit (visited) | 3: the hand clears 1, evicts 2 | 1 hit | 2: evicts 3. */
+    uint64_t keys[] = {1, 2, 1, 3, 1, 2};
+    rb_trace t = {keys, 6};
+    rb_trace_result r;
+    RC_CHECK_RC(rb_sieve_sim(&t, 2, &r), 0);
+    RC_CHECK_EQ_U64(r.misses, 4);
+    /* After 4 evicts 3, the hand rests on 1 (cleared) and evicts it next, not the new 4. */
+    uint64_t keys2[] = {1, 3, 1, 4, 5, 4};
+    rb_trace t2 = {keys2, 6};
+    RC_CHECK_RC(rb_sieve_sim(&t2, 2, &r), 0);
+    RC_CHECK_EQ_U64(r.misses, 4); /* 1, 3, 4, 5; then 4 hits */
+    RC_CHECK_RC(rb_sieve_sim(&t, 0, &r), RC_EINVAL);
+    static uint64_t big[200000];
+    rb_zipf z;
+    rb_rng rng;
+    rb_rng_seed(&rng, 3);
+    RC_CHECK_RC(rb_zipf_init(&z, 20000, 1.0), 0);
+    for (size_t i = 0; i < 200000; i++)
+        big[i] = rb_zipf_draw(&z, &rng);
+    rb_zipf_free(&z);
+    rb_trace bt = {big, 200000};
+    for (uint64_t cap = 200; cap <= 2000; cap *= 10) {
+        rb_trace_result c, s;
+        RC_CHECK_RC(rb_clock_sim(&bt, cap, &c), 0);
+        RC_CHECK_RC(rb_sieve_sim(&bt, cap, &s), 0);
+        RC_CHECK(s.miss_ratio < c.miss_ratio);
+    }
+}
+
 static void test_opts(void)
 {
     rb_opts o;
@@ -314,6 +551,18 @@ static void test_opts(void)
     RC_CHECK_RC(rb_opts_parse(&o, 3, bad), RC_EINVAL);
     char *badv[] = {"recache-bench", "--users", "many"};
     RC_CHECK_RC(rb_opts_parse(&o, 3, badv), RC_EINVAL);
+    /* The churn preset, and an explicit option overriding it (rb_main re-parses after it). */
+    rb_opts c;
+    rb_opts_defaults(&c);
+    rb_opts_churn(&c);
+    RC_CHECK(strcmp(c.mode, "lease") == 0 && c.l1 == 2 && c.chase == 1 && c.big_permille > 0);
+    RC_CHECK(strcmp(c.l1_filter, "mixed") == 0 && c.calm_ms > 0);
+    RC_CHECK(c.bump_every > 0 && c.tag_every > 0 && c.key_every > 0 && c.delete_every > 0);
+    RC_CHECK(c.soft_pct > 0 && c.soft_pct < 100 && c.segments > 0 && c.lease_wait_ms > 0);
+    char *over[] = {"recache-bench", "--churn", "1", "--l1", "0"};
+    RC_CHECK_RC(rb_opts_parse(&c, 5, over), 0);
+    RC_CHECK_EQ_INT(c.l1, 0);
+    RC_CHECK_EQ_INT(c.churn, 1);
 }
 
 int main(void)
@@ -322,10 +571,12 @@ int main(void)
     RC_TEST_RUN(test_zipf_edges);
     RC_TEST_RUN(test_hist_percentiles);
     RC_TEST_RUN(test_value_roundtrip);
-    RC_TEST_RUN(test_oracle_verdicts);
+    RC_TEST_RUN(test_oracle_judge);
+    RC_TEST_RUN(test_oracle_orders);
     RC_TEST_RUN(test_peer_parsers);
     RC_TEST_RUN(test_recache_wire);
     RC_TEST_RUN(test_clock_sim);
+    RC_TEST_RUN(test_sieve_sim);
     RC_TEST_RUN(test_opts);
     return 0;
 }

@@ -167,7 +167,7 @@ static void test_invalidation(void)
     cli_out(0, "OK ns_version=1 entry_version=0\n", "set", "t", "b", "B", "--tag", "product:2",
             "--stale", "60000", NULL);
     rc_cli_result r = rc_harness_cli_expect(&srv, 0, "invalidate-tag", "product:1", NULL);
-    RC_CHECK(strncmp(r.out, "OK epoch=", 9) == 0);
+    RC_CHECK(strncmp(r.out, "OK stamp=", 9) == 0);
     rc_cli_result_free(&r);
     cli_out(1, "", "get", "t", "a", NULL);
     cli_out(0, "B\n", "get", "t", "b", NULL);

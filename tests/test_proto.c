@@ -49,6 +49,8 @@ static rc_msg sample_msg(uint8_t opcode, uint8_t hflags, uint16_t status)
     m.cas_version = 0x3132333435363738u;
     m.seq = 0x4142434445464748u;
     m.instance_id = 0x5152535455565758u;
+    m.cursor = 0x5A5B5C5D5E5F6061u;
+    m.next = 0x6A6B6C6D6E6F7071u;
     m.ttl_ms = 0x61626364u;
     m.stale_ms = 0x71727374u;
     m.client_flags = 0x81828384u;
@@ -85,6 +87,8 @@ enum spec_field {
     SF_CAS_VERSION,
     SF_SEQ,
     SF_INSTANCE_ID,
+    SF_CURSOR,
+    SF_NEXT,
     SF_TTL_MS,
     SF_STALE_MS,
     SF_CLIENT_FLAGS,
@@ -148,6 +152,7 @@ static const spec_case spec_cases[] = {
     RQ(INVALIDATE_KEY, SF_NS_VERSION, SF_MODE, SF_NS, SF_KEY),
     RQ(FLUSH, SF_END),
     RQ(SUBSCRIBE, SF_SEQ, SF_INSTANCE_ID, SF_LIST),
+    RQ(PEER_SYNC, SF_SEQ, SF_INSTANCE_ID, SF_CURSOR),
     RS(HELLO, SF_INSTANCE_ID, SF_MAX_FRAME, SF_MAX_VALUE, SF_MAX_KEY, SF_MAX_TAGS, SF_MAX_TAG_LEN,
        SF_TEXT),
     RS(PING, SF_END),
@@ -170,6 +175,7 @@ static const spec_case spec_cases[] = {
     RS(INVALIDATE_KEY, SF_NS_VERSION),
     RS(FLUSH, SF_END),
     RS(SUBSCRIBE, SF_SEQ, SF_INSTANCE_ID),
+    RS(PEER_SYNC, SF_INSTANCE_ID, SF_SEQ, SF_CURSOR, SF_NEXT, SF_VALUE),
     {RC_OP_GET, RC_HF_RESPONSE, RC_STATUS_KEY_TOO_LONG, {SF_TEXT}},
     {0x77, RC_HF_RESPONSE, RC_STATUS_UNKNOWN_OPCODE, {SF_TEXT}},
     {RC_OP_EVENT, RC_HF_RESPONSE, RC_STATUS_UNKNOWN_OPCODE, {SF_TEXT}},
@@ -184,11 +190,12 @@ static const spec_case spec_cases[] = {
 static uint64_t spec_uint(const rc_msg *m, int f, unsigned *width)
 {
     static const uint8_t widths[SF_COUNT] = {
-        [SF_NS_VERSION] = 8,   [SF_MIN_VERSION] = 8, [SF_ENTRY_VERSION] = 8, [SF_CAS_VERSION] = 8,
-        [SF_SEQ] = 8,          [SF_INSTANCE_ID] = 8, [SF_TTL_MS] = 4,        [SF_STALE_MS] = 4,
-        [SF_CLIENT_FLAGS] = 4, [SF_WAIT_MS] = 4,     [SF_MAX_FRAME] = 4,     [SF_MAX_VALUE] = 4,
-        [SF_MAX_KEY] = 2,      [SF_MAX_TAGS] = 1,    [SF_MAX_TAG_LEN] = 1,   [SF_COND] = 1,
-        [SF_MODE] = 1,         [SF_STATE] = 1,       [SF_LEASE] = 1,         [SF_KIND] = 1,
+        [SF_NS_VERSION] = 8,  [SF_MIN_VERSION] = 8, [SF_ENTRY_VERSION] = 8, [SF_CAS_VERSION] = 8,
+        [SF_SEQ] = 8,         [SF_INSTANCE_ID] = 8, [SF_TTL_MS] = 4,        [SF_STALE_MS] = 4,
+        [SF_CURSOR] = 8,      [SF_NEXT] = 8,        [SF_CLIENT_FLAGS] = 4,  [SF_WAIT_MS] = 4,
+        [SF_MAX_FRAME] = 4,   [SF_MAX_VALUE] = 4,   [SF_MAX_KEY] = 2,       [SF_MAX_TAGS] = 1,
+        [SF_MAX_TAG_LEN] = 1, [SF_COND] = 1,        [SF_MODE] = 1,          [SF_STATE] = 1,
+        [SF_LEASE] = 1,       [SF_KIND] = 1,
     };
     const uint64_t values[SF_COUNT] = {
         [SF_NS_VERSION] = m->ns_version,
@@ -197,6 +204,8 @@ static uint64_t spec_uint(const rc_msg *m, int f, unsigned *width)
         [SF_CAS_VERSION] = m->cas_version,
         [SF_SEQ] = m->seq,
         [SF_INSTANCE_ID] = m->instance_id,
+        [SF_CURSOR] = m->cursor,
+        [SF_NEXT] = m->next,
         [SF_TTL_MS] = m->ttl_ms,
         [SF_STALE_MS] = m->stale_ms,
         [SF_CLIENT_FLAGS] = m->client_flags,
@@ -1082,7 +1091,7 @@ static void test_error_strings(void)
 #undef CHECK_STATUS
     RC_CHECK(strcmp(rc_strerror(0), "success") == 0);
     RC_CHECK(strcmp(rc_error_name(0), "OK") == 0);
-    static const int unknown[] = {-9999, -9, -31, -50, -1000, -1012, 1, 32, -2147483647 - 1};
+    static const int unknown[] = {-9999, -9, -31, -50, -1000, -1014, 1, 32, -2147483647 - 1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         RC_CHECK(strcmp(rc_strerror(unknown[i]), "unknown error") == 0);
         RC_CHECK(strcmp(rc_error_name(unknown[i]), "UNKNOWN") == 0);

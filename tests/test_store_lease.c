@@ -190,8 +190,8 @@ static void test_tag_invalidation_rejects_fill(uint8_t mode, int tag_known)
         RC_CHECK_RC(fill(st, "other", "v", NULL, "product:1", NOW0, &res), 0);
     rc_store_lease_read a;
     RC_CHECK_RC(lget(st, "u1", NOW0, NULL, &a), 0);
-    uint64_t epoch;
-    RC_CHECK_RC(rc_store_invalidate_tag(st, rc_slice_str("product:1"), mode, &epoch), 0);
+    uint64_t stamp;
+    RC_CHECK_RC(rc_store_invalidate_tag(st, rc_slice_str("product:1"), mode, &stamp), 0);
     RC_CHECK_RC(fill(st, "u1", "with-1", a.token, "product:1", NOW0, &res), RC_ELEASE_REJECTED);
     RC_CHECK_EQ_U64(ts_ns_stat(st, "recs", "fills_rejected_tag"), 1);
     rc_store_read rd;

@@ -2,6 +2,8 @@
  * test_tags.c - tag invalidation: hard versus soft, many tags per entry,
  * limits (nothing stored on error), record lifetime (freed with its last
  * entry, an invalidated entry never comes back), tombstones through tags.
+ * Invalidations answer with their HLC stamp: non-zero, strictly increasing
+ * on one store, known tag or not.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,11 +37,20 @@ static int set_tagged(rc_store *st, const char *key, const char *value, uint64_t
     return rc_store_set(st, &k, &w, NOW0, &res);
 }
 
+/* The stamp of the previous invalidate() call on the same store: each must be above it. */
+static uint64_t last_stamp;
+static const rc_store *last_store;
+
 static uint64_t invalidate(rc_store *st, const char *tag, uint8_t mode)
 {
-    uint64_t epoch = 99;
-    RC_CHECK_RC(rc_store_invalidate_tag(st, rc_slice_str(tag), mode, &epoch), 0);
-    return epoch;
+    uint64_t stamp = 0;
+    RC_CHECK_RC(rc_store_invalidate_tag(st, rc_slice_str(tag), mode, &stamp), 0);
+    RC_CHECK(stamp > 0);
+    if (st == last_store)
+        RC_CHECK(stamp > last_stamp);
+    last_store = st;
+    last_stamp = stamp;
+    return stamp;
 }
 
 static void test_hard_and_soft(void)
@@ -53,17 +64,17 @@ static void test_hard_and_soft(void)
     RC_CHECK_RC(set_tagged(st, "u2", "list-b", 0, segment), 0);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 2);
 
-    RC_CHECK_EQ_U64(invalidate(st, "segment:eu", RC_INVAL_SOFT), 1);
+    invalidate(st, "segment:eu", RC_INVAL_SOFT);
     RC_CHECK_RC(ts_get(st, "recs", "u2", 0, NOW0, &buf, &rd), 0);
     RC_CHECK_EQ_INT(rd.state, RC_STATE_STALE);
     RC_CHECK_MEM(buf.data, buf.len, "list-b", 6);
     RC_CHECK_RC(ts_get(st, "recs", "u1", 0, NOW0, &buf, &rd), 0);
     RC_CHECK_EQ_INT(rd.state, RC_STATE_FRESH);
 
-    RC_CHECK_EQ_U64(invalidate(st, "product:QL2000", RC_INVAL_HARD), 1);
+    invalidate(st, "product:QL2000", RC_INVAL_HARD);
     RC_CHECK_RC(ts_get(st, "recs", "u1", 0, NOW0, &buf, &rd), RC_EMISS);
-    /* A hard invalidation after a soft one: epoch 2, now a miss. */
-    RC_CHECK_EQ_U64(invalidate(st, "segment:eu", RC_INVAL_HARD), 2);
+    /* A hard invalidation after a soft one: now a miss. */
+    invalidate(st, "segment:eu", RC_INVAL_HARD);
     RC_CHECK_RC(ts_get(st, "recs", "u2", 0, NOW0, &buf, &rd), RC_EMISS);
     RC_CHECK_EQ_INT(ts_totals(st).entries, 0);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 0);
@@ -75,6 +86,7 @@ static void test_hard_and_soft(void)
     RC_CHECK_EQ_INT(rd.state, RC_STATE_FRESH);
     RC_CHECK_RC(rc_store_invalidate_tag(st, rc_slice_str("x"), 5, NULL), RC_EBAD_ARGUMENT);
     rc_store_destroy(st);
+    last_store = NULL; /* a new store may reuse the address */
 }
 
 static void test_entry_with_32_tags(void)
@@ -92,13 +104,14 @@ static void test_entry_with_32_tags(void)
     RC_CHECK_RC(set_tagged(st, "one", "v", 0, first_only), 0);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 32);
     /* Invalidating the 31st tag kills "many" but not "one". */
-    RC_CHECK_EQ_U64(invalidate(st, "item:30", RC_INVAL_HARD), 1);
+    invalidate(st, "item:30", RC_INVAL_HARD);
     ts_buf buf;
     rc_store_read rd;
     RC_CHECK_RC(ts_get(st, "recs", "many", 0, NOW0, &buf, &rd), RC_EMISS);
     RC_CHECK(ts_has(st, "recs", "one", 0, NOW0, "v"));
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 1);
     rc_store_destroy(st);
+    last_store = NULL; /* a new store may reuse the address */
 }
 
 static void test_limits_store_nothing(void)
@@ -146,6 +159,7 @@ static void test_limits_store_nothing(void)
     RC_CHECK_RC(rc_store_set(st, &k, &w, NOW0, &res), RC_ETAG_TOO_LONG);
     RC_CHECK_EQ_INT(ts_totals(st).entries, 1);
     rc_store_destroy(st);
+    last_store = NULL; /* a new store may reuse the address */
 }
 
 static void test_record_lifetime(void)
@@ -154,12 +168,12 @@ static void test_record_lifetime(void)
     const char *const x[] = {"x", NULL};
     ts_buf buf;
     rc_store_read rd;
-    /* Nobody carries "x": a no-op that allocates nothing. */
-    RC_CHECK_EQ_U64(invalidate(st, "x", RC_INVAL_HARD), 0);
+    /* Nobody carries "x": stamped, but nothing is allocated. */
+    invalidate(st, "x", RC_INVAL_HARD);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 0);
 
     RC_CHECK_RC(set_tagged(st, "a", "old", 0, x), 0);
-    RC_CHECK_EQ_U64(invalidate(st, "x", RC_INVAL_HARD), 1);
+    invalidate(st, "x", RC_INVAL_HARD);
     /* "a" is dead but still holds the record; "b" written now shares it, fresh. */
     RC_CHECK_RC(set_tagged(st, "b", "new", 0, x), 0);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 1);
@@ -170,16 +184,18 @@ static void test_record_lifetime(void)
     rc_store_key kb = ts_key("recs", "b", 0);
     RC_CHECK_RC(rc_store_delete(st, &kb, NOW0, NULL, NULL), 0);
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 0);
-    RC_CHECK_EQ_U64(invalidate(st, "x", RC_INVAL_SOFT), 0);
+    invalidate(st, "x", RC_INVAL_SOFT);
+    RC_CHECK_EQ_INT(ts_totals(st).tags_live, 0);
 
-    /* A new carrier gets a fresh record (epoch 0 again); "a" never comes back. */
+    /* A new carrier gets a fresh record (stamps 0); "a" never comes back. */
     RC_CHECK_RC(set_tagged(st, "c", "newest", 0, x), 0);
     RC_CHECK(ts_has(st, "recs", "c", 0, NOW0, "newest"));
     RC_CHECK_RC(ts_get(st, "recs", "a", 0, NOW0, &buf, &rd), RC_EMISS);
-    RC_CHECK_EQ_U64(invalidate(st, "x", RC_INVAL_SOFT), 1);
+    invalidate(st, "x", RC_INVAL_SOFT);
     RC_CHECK_RC(ts_get(st, "recs", "c", 0, NOW0, &buf, &rd), 0);
     RC_CHECK_EQ_INT(rd.state, RC_STATE_STALE);
     rc_store_destroy(st);
+    last_store = NULL; /* a new store may reuse the address */
 }
 
 static void test_hard_tag_leaves_tombstone(void)
@@ -187,7 +203,7 @@ static void test_hard_tag_leaves_tombstone(void)
     rc_store *st = ts_store(1 << 20, 1, 1024);
     const char *const p[] = {"product:1", NULL};
     RC_CHECK_RC(set_tagged(st, "k", "v9", 9, p), 0);
-    RC_CHECK_EQ_U64(invalidate(st, "product:1", RC_INVAL_HARD), 1);
+    invalidate(st, "product:1", RC_INVAL_HARD);
     /* A slow writer holding version 8 must not put its value back. */
     rc_store_key k = ts_key("recs", "k", 0);
     rc_store_write w = ts_write("v8", 0);
@@ -205,6 +221,7 @@ static void test_hard_tag_leaves_tombstone(void)
     RC_CHECK_RC(rc_store_set(st, &k, &w, NOW0, &res), 0);
     RC_CHECK(ts_has(st, "recs", "k", 0, NOW0, "v8"));
     rc_store_destroy(st);
+    last_store = NULL; /* a new store may reuse the address */
 }
 
 static void test_hard_invalidation_reclaimed_first(void)
@@ -236,6 +253,7 @@ static void test_hard_invalidation_reclaimed_first(void)
     RC_CHECK_EQ_INT(ts_totals(st).tags_live, 0);
     RC_CHECK(ts_totals(st).reclaim_scan_max <= 64);
     rc_store_destroy(st);
+    last_store = NULL; /* a new store may reuse the address */
 }
 
 int main(void)

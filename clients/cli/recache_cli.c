@@ -1,7 +1,7 @@
 /*
  * recache_cli.c - recache-cli, the command-line tool for humans.
  *
- *   recache-cli [-H HOST] [-p PORT] [--timeout MS] [-v] COMMAND ARGS... [OPTIONS]
+ *   recache-cli [-H HOST] [-p PORT | --cluster HOST:PORT,...] [--timeout MS] [-v] COMMAND ...
  *
  * Design.  Two tables drive everything: the command options (X-macro
  * CLI_OPTIONS: name, argument, help) and the commands (name, positional
@@ -37,19 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "recache/recache.h"
 
-enum cli_exit {
-    CLI_OK = 0,
-    CLI_MISS = 1,
-    CLI_ERROR = 2,
-    CLI_REJECTED = 3,
-};
-
-#define CLI_DEFAULT_HOST   "127.0.0.1"
-#define CLI_DEFAULT_PORT   7400
-#define CLI_MAX_POSITIONAL 64
-#define CLI_MAX_TAGS       255
+#define CLI_DEFAULT_HOST "127.0.0.1"
+#define CLI_DEFAULT_PORT 7400
 /* Largest value read from stdin or a file: the largest max-value any server accepts. */
 #define CLI_MAX_VALUE_BYTES ((size_t)1 << 30)
 
@@ -96,28 +88,6 @@ static const cli_option cli_options[CLI_OPT_COUNT] = {
 
 #define OPT(id) (1u << CLI_OPT_##id)
 
-/* Everything a command handler needs, filled by the parser. */
-typedef struct cli_args {
-    const char *pos[CLI_MAX_POSITIONAL];
-    int npos;
-    int verbose;
-    int raw;
-    int soft;
-    int conditions; /* how many of --if-absent / --if-newer / --cas were given */
-    rc_set_options set;
-    rc_get_options get;
-    uint64_t bump_to;
-    uint32_t wait_ms;
-    uint64_t from_seq;
-    uint64_t instance;
-    uint64_t count; /* 0 = unlimited */
-    const char *tags[CLI_MAX_TAGS];
-    const char *value_file; /* --value-file */
-    const char *value;      /* the value of set / fill (argument, stdin or file) */
-    size_t value_len;
-    char *value_buf; /* owns value when it was read */
-} cli_args;
-
 typedef int (*cli_handler)(rc_client *c, cli_args *a);
 
 typedef struct cli_command {
@@ -136,7 +106,7 @@ typedef struct cli_command {
  * cli_fail - map a library return code to the exit status, printing the
  * reason on stderr (with the server's own message when it sent one).
  */
-static int cli_fail(rc_client *c, int err)
+int cli_fail(rc_client *c, int err)
 {
     const char *detail = c ? rc_client_error_message(c) : "";
     if (err == RC_EMISS) {
@@ -156,7 +126,7 @@ static int cli_fail(rc_client *c, int err)
 }
 
 /* cli_print_text - print a server text report, ending with exactly one newline. */
-static void cli_print_text(const char *text)
+void cli_print_text(const char *text)
 {
     size_t len = strlen(text);
     fputs(text, stdout);
@@ -181,7 +151,7 @@ static int cli_parse_u64(const char *what, const char *s, uint64_t max, uint64_t
     return 0;
 }
 
-static int cli_parse_u32(const char *what, const char *s, uint32_t *out)
+int cli_parse_u32(const char *what, const char *s, uint32_t *out)
 {
     uint64_t v;
     if (cli_parse_u64(what, s, UINT32_MAX, &v))
@@ -351,7 +321,7 @@ static int cmd_set(rc_client *c, cli_args *a)
 }
 
 /* cli_print_value_meta - the -v report of a read, on stderr so stdout stays the value. */
-static void cli_print_value_meta(const rc_value *v)
+void cli_print_value_meta(const rc_value *v)
 {
     fprintf(stderr, "ns_version %" PRIu64 "\n", v->ns_version);
     fprintf(stderr, "entry_version %" PRIu64 "\n", v->entry_version);
@@ -382,7 +352,7 @@ static int cmd_get(rc_client *c, cli_args *a)
 }
 
 /* cli_print_lease_state - the lease read's outcome line on stderr (stdout stays the value). */
-static void cli_print_lease_state(const rc_lease_result *r)
+void cli_print_lease_state(const rc_lease_result *r)
 {
     static const char *const leases[] = {"none", "granted", "held"};
     const char *state = !r->hit ? "miss" : r->value.stale ? "stale" : "fresh";
@@ -423,7 +393,7 @@ static int cmd_lget(rc_client *c, cli_args *a)
 }
 
 /* cli_parse_token - exactly 32 hex digits into a token.  0 or -1 (message printed). */
-static int cli_parse_token(const char *s, rc_lease_token *t)
+int cli_parse_token(const char *s, rc_lease_token *t)
 {
     if (strlen(s) != 2 * RC_LEASE_TOKEN_SIZE) {
         fprintf(stderr, "error: a token is %d hex digits\n", 2 * RC_LEASE_TOKEN_SIZE);
@@ -545,11 +515,11 @@ static int cmd_ns_config(rc_client *c, cli_args *a)
 
 static int cmd_invalidate_tag(rc_client *c, cli_args *a)
 {
-    uint64_t epoch;
-    int err = rc_invalidate_tag(c, a->pos[0], a->soft ? RC_SOFT : RC_HARD, &epoch);
+    uint64_t stamp;
+    int err = rc_invalidate_tag(c, a->pos[0], a->soft ? RC_SOFT : RC_HARD, &stamp);
     if (err)
         return cli_fail(c, err);
-    printf("OK epoch=%" PRIu64 "\n", epoch);
+    printf("OK stamp=%" PRIu64 "\n", stamp);
     return CLI_OK;
 }
 
@@ -602,7 +572,7 @@ static void cli_print_bytes(const char *name, const void *p, size_t len)
 }
 
 /* cli_print_event - one event as one line: seq, kind, then the fields that kind uses. */
-static void cli_print_event(const rc_event *ev)
+void cli_print_event(const rc_event *ev)
 {
     printf("seq=%" PRIu64 " kind=%s", ev->seq, rc_event_kind_name(ev->kind));
     if (ev->kind == RC_EVENT_KEY || ev->kind == RC_EVENT_BUMP) {
@@ -630,6 +600,15 @@ static void cli_print_event(const rc_event *ev)
  * "subscribed seq=N instance=ID", so a later run can resume with --from and
  * --instance.
  */
+/* cluster-info: only meaningful with --cluster (cli_cluster.c); here it explains that. */
+static int cmd_cluster_info(rc_client *c, cli_args *a)
+{
+    (void)c;
+    (void)a;
+    fprintf(stderr, "error: cluster-info needs --cluster HOST:PORT,HOST:PORT,...\n");
+    return CLI_ERROR;
+}
+
 static int cmd_subscribe(rc_client *c, cli_args *a)
 {
     uint64_t seq, instance, printed = 0;
@@ -688,6 +667,8 @@ static const cli_command cli_commands[] = {
     {"subscribe", "[NS...]", 0, -1, OPT(FROM) | OPT(INSTANCE) | OPT(MAX_EVENTS), cmd_subscribe,
      "print invalidation events one per line (all namespaces, or the NS given; -v: heartbeats "
      "too)"},
+    {"cluster-info", "[NS...]", 0, -1, 0, cmd_cluster_info,
+     "with --cluster: every node's state and counters, and each NS's version per node"},
 };
 
 #define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])
@@ -703,6 +684,9 @@ static void cli_usage(FILE *out)
             "  -H, --host HOST   server address or name (default %s)\n"
             "  -p, --port PORT   server port (default %d)\n"
             "  --timeout MS      connect and per-request timeout (default 5000)\n"
+            "  --cluster LIST    run against a cluster: HOST:PORT,HOST:PORT,... (keys routed by\n"
+            "                    rendezvous hashing with failover; broadcasts print one line\n"
+            "                    per node and exit 4 unless every node acknowledged)\n"
             "  -v, --verbose     more detail (get: metadata on stderr)\n"
             "  -h, --help        this text\n"
             "  --version         the version of recache-cli\n"
@@ -722,7 +706,7 @@ static void cli_usage(FILE *out)
         }
     }
     fprintf(out, "\nexit status: 0 success, 1 miss, 2 error, 3 write rejected by a condition "
-                 "or a lost lease\n");
+                 "or a lost lease, 4 (--cluster) a node did not acknowledge\n");
 }
 
 static const cli_command *cli_find_command(const char *name)
@@ -837,6 +821,7 @@ static int cli_check_names(const cli_command *cmd, const cli_args *a)
 /* Connection settings from the global options. */
 typedef struct cli_global {
     rc_client_options conn;
+    const char *cluster; /* --cluster HOST:PORT,...: run against a cluster */
     int verbose;
     int help;
     int version;
@@ -891,7 +876,7 @@ static int cli_parse_global(int argc, char **argv, cli_global *g)
         }
         int takes_value = strcmp(arg, "-H") == 0 || strcmp(arg, "--host") == 0 ||
                           strcmp(arg, "-p") == 0 || strcmp(arg, "--port") == 0 ||
-                          strcmp(arg, "--timeout") == 0;
+                          strcmp(arg, "--timeout") == 0 || strcmp(arg, "--cluster") == 0;
         if (!takes_value) {
             fprintf(stderr, "error: unknown option %s (see --help)\n", arg);
             return -1;
@@ -902,7 +887,9 @@ static int cli_parse_global(int argc, char **argv, cli_global *g)
         }
         const char *val = argv[++i];
         uint32_t n;
-        if (strcmp(arg, "-H") == 0 || strcmp(arg, "--host") == 0) {
+        if (strcmp(arg, "--cluster") == 0) {
+            g->cluster = val;
+        } else if (strcmp(arg, "-H") == 0 || strcmp(arg, "--host") == 0) {
             g->conn.host = val;
         } else if (strcmp(arg, "-p") == 0 || strcmp(arg, "--port") == 0) {
             if (cli_parse_port(val, &g->conn.port))
@@ -957,6 +944,15 @@ static int cli_run(const cli_global *g, const cli_command *cmd, int argc, char *
     if ((cmd->options & OPT(VALUE_FILE)) && cli_load_value(cmd, &args))
         return CLI_ERROR;
 
+    if (g->cluster != NULL) {
+        int status = cli_cluster_run(g->cluster, &g->conn, cmd->name, &args);
+        if (status < 0) {
+            fprintf(stderr, "error: %s is not available with --cluster\n", cmd->name);
+            status = CLI_ERROR;
+        }
+        free(args.value_buf);
+        return status;
+    }
     rc_client *c = NULL;
     int err = rc_connect(&g->conn, &c);
     int status = err ? cli_connect_failed(g, err) : cmd->run(c, &args);

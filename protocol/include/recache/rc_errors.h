@@ -67,7 +67,9 @@ extern "C" {
     X(INVAL, 1008, "invalid argument")                                                             \
     X(RESOLVE, 1009, "host name resolution failed")                                                \
     X(BUFFER, 1010, "output buffer too small")                                                     \
-    X(STATE, 1011, "call not valid in the current state")
+    X(STATE, 1011, "call not valid in the current state")                                          \
+    X(PARTIAL, 1012, "not every node of the cluster acknowledged")                                 \
+    X(NO_NODE, 1013, "no node of the cluster is available")
 
 enum rc_error {
     RC_OK = 0,

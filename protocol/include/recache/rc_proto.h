@@ -77,7 +77,8 @@ extern "C" {
     X(INVALIDATE_KEY, 0x24, "invalidate-key")                                                      \
     X(FLUSH, 0x25, "flush")                                                                        \
     X(SUBSCRIBE, 0x30, "subscribe")                                                                \
-    X(EVENT, 0x31, "event")
+    X(EVENT, 0x31, "event")                                                                        \
+    X(PEER_SYNC, 0x40, "peer-sync")
 
 enum rc_opcode {
 #define RC__OP_ENUM(name, code, str) RC_OP_##name = (code),
@@ -159,13 +160,15 @@ typedef struct rc_msg {
     uint64_t min_version;   /* GET/LGET: node adopts this version first if behind; 0 = none */
     uint64_t entry_version; /* writer-stamped entry version */
     uint64_t cas_version;   /* SET with RC_COND_CAS: expected stored entry version */
-    uint64_t seq;           /* SUBSCRIBE/EVENT sequence; INVALIDATE_TAG response: tag epoch */
-    uint64_t instance_id;   /* HELLO/SUBSCRIBE/EVENT: node instance id (random per boot) */
-    uint32_t ttl_ms;        /* request: TTL (0 = namespace default); response: remaining */
-    uint32_t stale_ms;      /* SET: stale window after expiry (RC_STALE_DEFAULT = ns default) */
-    uint32_t client_flags;  /* opaque to the server */
-    uint32_t wait_ms;       /* LGET: how long to park when another reader holds the lease */
-    uint32_t max_frame;     /* HELLO response: server limits */
+    uint64_t seq; /* SUBSCRIBE/EVENT/PEER_SYNC sequence; INVALIDATE_TAG response: its HLC stamp */
+    uint64_t instance_id;  /* HELLO/SUBSCRIBE/EVENT/PEER_SYNC: node instance id (random per boot) */
+    uint64_t cursor;       /* PEER_SYNC: snapshot position (0 = the control log) */
+    uint64_t next;         /* PEER_SYNC response: where the next page starts */
+    uint32_t ttl_ms;       /* request: TTL (0 = namespace default); response: remaining */
+    uint32_t stale_ms;     /* SET: stale window after expiry (RC_STALE_DEFAULT = ns default) */
+    uint32_t client_flags; /* opaque to the server */
+    uint32_t wait_ms;      /* LGET: how long to park when another reader holds the lease */
+    uint32_t max_frame;    /* HELLO response: server limits */
     uint32_t max_value;
     uint16_t max_key;
     uint8_t max_tags;

@@ -203,8 +203,11 @@ RC_EXPORT int rc_ns_info(rc_client *c, const char *ns, char **text, uint64_t *ve
  */
 RC_EXPORT int rc_ns_config(rc_client *c, const char *ns, const char *settings, char **text);
 
-/* rc_invalidate_tag - hard or soft; *epoch (may be NULL) = the tag's new epoch. */
-RC_EXPORT int rc_invalidate_tag(rc_client *c, const char *tag, int mode, uint64_t *epoch);
+/*
+ * rc_invalidate_tag - hard or soft; *stamp (may be NULL) = the invalidation's
+ * hybrid-logical-clock stamp on the node (never 0; PROTOCOL.md 5.12).
+ */
+RC_EXPORT int rc_invalidate_tag(rc_client *c, const char *tag, int mode, uint64_t *stamp);
 
 /* rc_invalidate_key - hard or soft.  0 or RC_EMISS. */
 RC_EXPORT int rc_invalidate_key(rc_client *c, const char *ns, const void *key, size_t key_len,
@@ -537,8 +540,8 @@ RC_EXPORT int rc_node_seq(rc_client *c, uint64_t *seq, uint64_t *instance_id);
 typedef struct rc_l1 rc_l1;
 
 typedef struct rc_l1_options {
-    const char *host;              /* default "127.0.0.1" */
-    uint16_t port;                 /* default 7400 */
+    const char *host; /* default "127.0.0.1" */
+    uint16_t port;    /* default 7400 */
     /* NULL = all namespaces, else n_namespaces names; reads and writes of other namespaces
        bypass the L1 (the channel hears nothing about them) */
     const char *const *namespaces;
@@ -622,6 +625,188 @@ RC_EXPORT int rc_l1_wait_applied(rc_l1 *l1, uint64_t seq, uint32_t timeout_ms);
  */
 RC_EXPORT void rc_l1_pause(rc_l1 *l1);
 RC_EXPORT void rc_l1_resume(rc_l1 *l1);
+
+/*
+ * ---- Client-side placement: weighted rendezvous hashing --------------------
+ *
+ * Every client (C, Python, yours) places (namespace, key) on nodes the same
+ * way (PROTOCOL.md, "Client-side placement"):
+ *   h     = FNV-1a 64 over node id, 0x00, namespace, 0x00, key; then the
+ *           splitmix64 finalizer;
+ *   u     = ((h >> 11) + 0.5) / 2^53, strictly inside (0, 1);
+ *   score = -weight / ln(u);
+ * nodes ranked by descending score, exact ties by lower index.  A node id is
+ * the "host:port" string as configured.  Adding or removing a node moves
+ * only the keys it gains or had.
+ */
+
+/* rc_hrw_score - the node's score for (ns, key); weight > 0. */
+RC_EXPORT double rc_hrw_score(const char *node, size_t node_len, const char *ns, size_t ns_len,
+                              const char *key, size_t key_len, double weight);
+
+/*
+ * rc_hrw_rank - order_out[0..n) = node indexes from best to worst for (ns,
+ * key).  weights NULL = all 1.0.  Returns 0, or RC_EINVAL (n == 0 or over
+ * 64 nodes, a NULL node, a weight <= 0 or not finite).
+ */
+RC_EXPORT int rc_hrw_rank(const char *const *nodes, const double *weights, size_t n, const char *ns,
+                          size_t ns_len, const char *key, size_t key_len, size_t *order_out);
+
+/*
+ * ---- Cluster: many nodes through one handle --------------------------------
+ *
+ * rc_cluster spreads keys over nodes that share nothing, by weighted
+ * rendezvous hashing, and keeps every failure loud:
+ *   - Routing: single-key operations go to the key's highest-ranked node
+ *     that is up; lease tokens stay bound to the node that issued them.
+ *   - Health: a node is marked down at once when a connection to it is
+ *     refused (or breaks), and after tko_threshold consecutive timeouts.  A
+ *     down node is probed with exponential backoff; once it answers it
+ *     catches up (below) and only then serves again.
+ *   - Failover: while a key's node is down, its reads and writes go to the
+ *     next node of the key's ranking; writes placed there have their TTL
+ *     capped at failover_ttl_ms, so a divergent copy dies quickly, and the
+ *     owner is sent an invalidation of the key when it comes back.
+ *   - Broadcasts (bump, tag invalidation, flush, namespace config) go to
+ *     every node and report per node; the call returns RC_EPARTIAL when any
+ *     node did not acknowledge: never a silent success.
+ *   - Catch-up: invalidations a node did not acknowledge (broadcasts, key
+ *     invalidations of keys it owns, failover writes) are queued per node,
+ *     bounded by max_queue, and replayed in order before it serves again.
+ *     When its queue overflowed, the node is flushed first.  Then every
+ *     namespace is bumped to the highest version this client has seen.
+ *   - Reads carry the highest version of their namespace this client has
+ *     seen as min_version, so a node that missed a bump adopts it first.
+ *
+ * Thread-safety: like rc_client, one thread at a time.  Probing and
+ * catch-up run inside the calls (bounded by connect_timeout_ms per node),
+ * so there is no background thread.  Errors as for rc_client, plus
+ * RC_EPARTIAL and RC_ENO_NODE (every candidate node is down).
+ */
+typedef struct rc_cluster rc_cluster;
+
+typedef struct rc_cluster_options {
+    const char *const *nodes;    /* "host:port" each (IPv6: "[addr]:port") */
+    const double *weights;       /* NULL = all 1.0 */
+    size_t n_nodes;              /* 1..64 */
+    uint32_t connect_timeout_ms; /* default 500 */
+    uint32_t io_timeout_ms;      /* default 2000 */
+    uint32_t tko_threshold;      /* consecutive timeouts before a node is down; default 3 */
+    uint32_t probe_min_ms;       /* first probe delay after marking down; default 100 */
+    uint32_t probe_max_ms;       /* backoff cap; default 2000 */
+    uint32_t failover_ttl_ms;    /* TTL cap of writes placed on a failover node; default 10000 */
+    size_t max_queue;            /* queued invalidations per node; default 10000 */
+} rc_cluster_options;
+
+/* Node states (rc_cluster_node_info.state). */
+#define RC_NODE_UP        0
+#define RC_NODE_DOWN      1
+#define RC_NODE_PROBING   2 /* answered a probe; catching up */
+#define RC_NODE_RESYNCING 3 /* its queue overflowed: it will be flushed before it serves */
+
+/* One node's answer to a broadcast. */
+typedef struct rc_node_result {
+    size_t node;     /* index in the configured list */
+    int status;      /* 0 acknowledged, else the error (RC_ENO_NODE: down, queued) */
+    uint64_t value;  /* bump: the node's version; tag invalidation: its stamp; else 0 */
+    char error[160]; /* "" or why */
+} rc_node_result;
+
+typedef struct rc_cluster_node_info {
+    char name[128]; /* "host:port" */
+    double weight;
+    int state; /* RC_NODE_* */
+    uint32_t consecutive_timeouts;
+    uint64_t requests, failures, failovers; /* failovers: requests this node took for another */
+    uint64_t queued, replayed, dropped;     /* invalidations queued for it, replayed, overflowed */
+    size_t queue_len;
+    uint64_t down_since_ms; /* monotonic ms when last marked down (0 = never) */
+    uint64_t up_since_ms;   /* monotonic ms when it last came (back) up */
+} rc_cluster_node_info;
+
+/* rc_cluster_open - validate options and connect to the nodes that answer (others start down). */
+RC_EXPORT int rc_cluster_open(const rc_cluster_options *opts, rc_cluster **out);
+RC_EXPORT void rc_cluster_close(rc_cluster *cl);
+RC_EXPORT size_t rc_cluster_size(const rc_cluster *cl);
+RC_EXPORT int rc_cluster_node_get(rc_cluster *cl, size_t node, rc_cluster_node_info *out);
+/* rc_cluster_owner - the key's highest-ranked node (up or not). */
+RC_EXPORT int rc_cluster_owner(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                               size_t *node);
+/* rc_cluster_ns_version - the highest version of ns this client has seen (0 = none). */
+RC_EXPORT uint64_t rc_cluster_ns_version(rc_cluster *cl, const char *ns);
+/* rc_cluster_last_node - the node that answered the last routed call (RC_ENO_NODE if none). */
+RC_EXPORT int rc_cluster_last_node(const rc_cluster *cl, size_t *node);
+/* rc_cluster_poll - probe due nodes and run their catch-up now (calls do it too). */
+RC_EXPORT void rc_cluster_poll(rc_cluster *cl);
+
+/* Single-key operations: as the rc_client calls, routed (and failed over) by key. */
+RC_EXPORT int rc_cluster_get(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                             const rc_get_options *opts, rc_value *out);
+RC_EXPORT int rc_cluster_set(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                             const void *value, size_t value_len, const rc_set_options *opts,
+                             rc_write_info *info);
+RC_EXPORT int rc_cluster_delete(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                                uint64_t version);
+RC_EXPORT int rc_cluster_touch(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                               uint32_t ttl_ms, uint64_t version);
+RC_EXPORT int rc_cluster_invalidate_key(rc_cluster *cl, const char *ns, const void *key,
+                                        size_t key_len, int mode, uint64_t version);
+/* rc_cluster_lget - a lease read; *node (may be NULL) receives the node the token belongs to. */
+RC_EXPORT int rc_cluster_lget(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                              const rc_lget_options *opts, rc_lease_result *out, size_t *node);
+/* rc_cluster_fill - a fill sent to the node that issued the token (RC_ENO_NODE if it is down). */
+RC_EXPORT int rc_cluster_fill(rc_cluster *cl, size_t node, const char *ns, const void *key,
+                              size_t key_len, const rc_lease_token *token, const void *value,
+                              size_t value_len, const rc_set_options *opts, rc_write_info *info);
+RC_EXPORT int rc_cluster_get_or_fill(rc_cluster *cl, const char *ns, const void *key,
+                                     size_t key_len, const rc_get_or_fill_options *opts,
+                                     rc_fill_fn fill, void *ctx, rc_value *out);
+/*
+ * rc_cluster_get_many - n reads pipelined per node (one batch per node).
+ * status[i] is 0, RC_EMISS or an error; out[i] as rc_cluster_get (caller
+ * frees each with rc_value_free).  Returns 0 when every read was answered.
+ */
+RC_EXPORT int rc_cluster_get_many(rc_cluster *cl, const char *ns, const void *const *keys,
+                                  const size_t *key_lens, size_t n, rc_value *out, int *status);
+
+/*
+ * Broadcasts: sent to every node; results[0..rc_cluster_size) (may be NULL)
+ * get each node's answer.  0 when every node acknowledged, else RC_EPARTIAL
+ * (the unacknowledged invalidations are queued for those nodes), or the
+ * request's own error when every node refused it the same way.
+ */
+RC_EXPORT int rc_cluster_bump(rc_cluster *cl, const char *ns, uint64_t to, uint64_t *version,
+                              rc_node_result *results);
+RC_EXPORT int rc_cluster_invalidate_tag(rc_cluster *cl, const char *tag, int mode,
+                                        rc_node_result *results);
+RC_EXPORT int rc_cluster_flush(rc_cluster *cl, rc_node_result *results);
+RC_EXPORT int rc_cluster_ns_config(rc_cluster *cl, const char *ns, const char *settings,
+                                   rc_node_result *results);
+
+/*
+ * rc_cluster_node_client - the connection to one node (NULL while it is
+ * down), for operations the cluster does not route (stats, subscribe).
+ * Owned by the cluster; valid until the next cluster call.
+ */
+RC_EXPORT rc_client *rc_cluster_node_client(rc_cluster *cl, size_t node);
+
+/*
+ * ---- L1 over a cluster ------------------------------------------------------
+ *
+ * One near-cache (and subscribe channel) per node.  rc_cluster_l1_get
+ * routes like rc_cluster_get and uses the routed node's L1, which serves
+ * only while that node's channel is healthy: an entry from a node whose
+ * channel is down is never served, the read goes to the cluster instead.
+ */
+typedef struct rc_cluster_l1 rc_cluster_l1;
+
+/* rc_cluster_l1_open - base: options for every node's L1 (host, port, namespaces ignored). */
+RC_EXPORT int rc_cluster_l1_open(rc_cluster *cl, const rc_l1_options *base, rc_cluster_l1 **out);
+RC_EXPORT void rc_cluster_l1_close(rc_cluster_l1 *l1);
+RC_EXPORT int rc_cluster_l1_get(rc_cluster_l1 *l1, const char *ns, const void *key, size_t key_len,
+                                rc_value *out);
+/* rc_cluster_l1_node - the L1 of one node (for its stats and rc_l1_wait_applied). */
+RC_EXPORT rc_l1 *rc_cluster_l1_node(rc_cluster_l1 *l1, size_t node);
 
 #ifdef __cplusplus
 }
