@@ -3,8 +3,11 @@
 # Usage: scripts/deps.sh [extra-package...]   (uses sudo when not root)
 set -euo pipefail
 # groff-base: test_install checks that the generated man pages render cleanly.
+# Admin port: libhttp-parser-dev and libcjson-dev build it; openssl (certificates), curl and
+# prometheus (promtool) are what its tests drive it with; testssl.sh audits it (docs/ADMIN.md).
 # python3-pytest and python3-setuptools: the Python client (clients/python) and its tests.
 pkgs=(build-essential cmake pkg-config libuv1-dev libmbedtls-dev clang libclang-rt-14-dev groff-base
+  libhttp-parser-dev libcjson-dev openssl curl prometheus testssl.sh
   python3 python3-pytest python3-setuptools "$@")
 missing=()
 for p in "${pkgs[@]}"; do

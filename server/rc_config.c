@@ -374,15 +374,22 @@ int rc_config_load_file(rc_config *cfg, const char *path, char *err, size_t errl
 /*
  * rc__single_dash - the error for "-p 7400" style arguments: options are
  * long only (-h excepted), so name the long option meant when the letters
- * after the dash begin exactly one option's name.  Always RC_EINVAL.
+ * after the dash begin exactly one option's name, or begin several and
+ * one of them is the single shortest ("-p": port, not protected-mode).
+ * Always RC_EINVAL.
  */
 static int rc__single_dash(const char *arg, char *err, size_t errlen)
 {
     const rc__option *match = NULL;
     size_t n = strlen(arg + 1), matches = 0;
     for (size_t i = 0; i < RC__NOPTIONS; i++) {
-        if (strncmp(rc__options[i].name, arg + 1, n) == 0) {
+        if (strncmp(rc__options[i].name, arg + 1, n) != 0)
+            continue;
+        size_t len = strlen(rc__options[i].name);
+        if (match == NULL || len < strlen(match->name)) {
             match = &rc__options[i];
+            matches = 1;
+        } else if (len == strlen(match->name)) {
             matches++;
         }
     }
@@ -524,6 +531,32 @@ static int rc__validate_namespaces(const rc_config *cfg, char *err, size_t errle
     return 0;
 }
 
+/* yes/no options, the admin address, and the admin port's all-or-none TLS files. */
+static int rc__validate_admin(const rc_config *cfg, char *err, size_t errlen)
+{
+    const char *yes_no[][2] = {{"protected-mode", cfg->protected_mode},
+                               {"data-port-admin-ops", cfg->data_port_admin_ops}};
+    for (size_t i = 0; i < sizeof(yes_no) / sizeof(yes_no[0]); i++) {
+        if (strcmp(yes_no[i][1], "yes") != 0 && strcmp(yes_no[i][1], "no") != 0)
+            return rc__fail(err, errlen, "%s: '%s' is not yes or no", yes_no[i][0], yes_no[i][1]);
+    }
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, cfg->admin_bind, addr) != 1 &&
+        inet_pton(AF_INET6, cfg->admin_bind, addr) != 1)
+        return rc__fail(err, errlen, "admin-bind: '%s' is not an IPv4 or IPv6 address",
+                        cfg->admin_bind);
+    int set =
+        (cfg->admin_cert[0] != '\0') + (cfg->admin_key[0] != '\0') + (cfg->admin_ca[0] != '\0');
+    if (cfg->admin_port != 0 && set != 0 && set != 3)
+        return rc__fail(err, errlen,
+                        "the admin port needs all three of admin-cert, admin-key and admin-ca "
+                        "(missing:%s%s%s); scripts/gen-certs.sh makes a set",
+                        cfg->admin_cert[0] == '\0' ? " admin-cert" : "",
+                        cfg->admin_key[0] == '\0' ? " admin-key" : "",
+                        cfg->admin_ca[0] == '\0' ? " admin-ca" : "");
+    return 0;
+}
+
 int rc_config_validate(const rc_config *cfg, char *err, size_t errlen)
 {
     int rc = rc__validate_bounds(cfg, err, errlen);
@@ -549,6 +582,9 @@ int rc_config_validate(const rc_config *cfg, char *err, size_t errlen)
         return rc__fail(err, errlen, "max-output-total (%llu) must be at least max-output (%llu)",
                         (unsigned long long)cfg->max_output_total,
                         (unsigned long long)cfg->max_output);
+    rc = rc__validate_admin(cfg, err, errlen);
+    if (rc != 0)
+        return rc;
     return rc__validate_namespaces(cfg, err, errlen);
 }
 

@@ -104,7 +104,31 @@
     X(max_exclude, "max-exclude", UINT, "256", 0, 8191,                                            \
       "most item ids in one list read's exclude set")                                              \
     X(max_suppressed, "max-suppressed", UINT, "100000", 0, 10000000,                               \
-      "most item ids one namespace may suppress at once (counted in --memory)")
+      "most item ids one namespace may suppress at once (counted in --memory)")                    \
+    X(protected_mode, "protected-mode", STRING, "yes", 0, 0,                                       \
+      "yes: when bound to a non-loopback address, accept data-port clients from loopback only")    \
+    X(data_port_admin_ops, "data-port-admin-ops", STRING, "yes", 0, 0,                             \
+      "no: FLUSH and NS_CONFIG on the data port answer FORBIDDEN (use the admin port)")            \
+    X(admin_port, "admin-port", UINT, "7443", 0, 65535,                                            \
+      "HTTPS admin port (mutual TLS); started when admin-cert, admin-key and admin-ca are set "    \
+      "(0 = disabled)")                                                                            \
+    X(admin_bind, "admin-bind", STRING, "127.0.0.1", 0, 0, "address the admin port listens on")    \
+    X(admin_cert, "admin-cert", STRING, "", 0, 0, "admin port: server certificate (PEM file)")     \
+    X(admin_key, "admin-key", STRING, "", 0, 0, "admin port: server private key (PEM file)")       \
+    X(admin_ca, "admin-ca", STRING, "", 0, 0,                                                      \
+      "admin port: CA certificate(s) (PEM file) that must sign every client certificate")          \
+    X(admin_allow_subject, "admin-allow-subject", STRING, "", 0, 0,                                \
+      "admin port: ';'-separated client subjects allowed (full DN or CN=name; empty = any "        \
+      "certificate signed by admin-ca)")                                                           \
+    X(admin_max_connections, "admin-max-connections", UINT, "32", 1, 10000,                        \
+      "admin port: most connections open at once; more are closed at once")                        \
+    X(admin_handshake_timeout_ms, "admin-handshake-timeout-ms", UINT, "5000", 100, 600000,         \
+      "admin port: close a connection whose TLS handshake is not done in this many ms")            \
+    X(admin_request_timeout_ms, "admin-request-timeout-ms", UINT, "10000", 100, 600000,            \
+      "admin port: close a connection that does not complete a request this many ms after "        \
+      "its handshake or its previous response (slow or idle clients)")                             \
+    X(admin_max_request, "admin-max-request", SIZE, "64kb", RC_KB, 16 * RC_MB,                     \
+      "admin port: largest HTTP request (line, headers and body) accepted")
 
 /* C type stored for each kind. */
 #define RC__CFG_TYPE_UINT   uint64_t

@@ -31,9 +31,6 @@
 
 #include "rc_alloc.h"
 #include "rc_log.h"
-#include "rc_ops.h"
-#include "rc_park.h"
-#include "rc_sub.h"
 
 /* Read space guaranteed past a partial frame whose header is not yet complete. */
 #define RC__READ_CHUNK (16u * 1024u)
@@ -167,6 +164,8 @@ int rc_conn_send(rc_conn *c, const rc_msg *msg)
     if (written < 0)
         return (int)written;
     rc_conn_commit(c, (size_t)written);
+    if (msg->status != RC_STATUS_OK && (msg->hflags & RC_HF_RESPONSE) != 0)
+        rc_stat_add(&c->worker->stats.statuses[msg->status & 0xffu], 1);
     return 0;
 }
 
@@ -270,7 +269,7 @@ static void rc__stop_reading(rc_conn *c)
  */
 static void rc__begin_drain(rc_conn *c)
 {
-    rc_park_conn_abandon(c);
+    c->hooks->on_input_end(c);
     rc__stop_reading(c);
     c->draining = true;
     c->in.len = 0;
@@ -307,7 +306,7 @@ static void rc__handle_frame(rc_conn *c, const uint8_t *frame, uint32_t frame_le
                             &c->worker->server->limits, msg);
     }
     if (rc == 0) {
-        rc_ops_dispatch(c, msg);
+        c->hooks->on_frame(c, msg);
         return;
     }
     char message[160];
@@ -451,8 +450,7 @@ static void rc__on_write(uv_write_t *req, int status)
     rc__account(c);
     if (!c->draining && c->in.len > 0)
         rc__process_backlog(c);
-    if (c->sub != NULL)
-        rc_sub_conn_writable(c); /* more events may wait now that the output shrank */
+    c->hooks->on_writable(c); /* e.g. more events may wait now that the output shrank */
     rc_conn_flush(c);
     if (!c->reading && !rc__over_limit(c) && !c->worker->stopping)
         rc__start_reading(c);
@@ -475,7 +473,7 @@ static void rc__on_close(uv_handle_t *handle)
         rc_stat_sub(&w->stats.connections_current, 1);
         atomic_fetch_sub_explicit(&w->server->connections, 1, memory_order_relaxed);
     }
-    rc_sub_conn_closed(c);
+    c->hooks->on_closed(c);
     rc__buf_free(&c->in);
     rc__buf_free(&c->out);
     rc__buf_free(&c->wbuf);
@@ -487,7 +485,7 @@ void rc_conn_close(rc_conn *c)
 {
     if (c->closing)
         return;
-    rc_park_conn_abandon(c); /* afterwards nothing parked refers to c */
+    c->hooks->on_input_end(c); /* afterwards nothing parked refers to c */
     rc__stop_reading(c);
     c->closing = true;
     uv_close((uv_handle_t *)&c->tcp, rc__on_close);
@@ -505,7 +503,7 @@ void rc_conn_shutdown(rc_conn *c)
 {
     if (c->closing)
         return;
-    rc_park_conn_shutdown(c);
+    c->hooks->on_shutdown(c);
     rc__begin_drain(c);
     rc_conn_flush(c);
 }
@@ -536,10 +534,11 @@ static void rc__reject(rc_conn *c)
     rc_conn_flush(c);
 }
 
-void rc_conn_adopt(rc_worker *w, int fd)
+void rc_conn_adopt(rc_worker *w, int fd, const rc_conn_hooks *hooks)
 {
     rc_conn *c = rc_xcalloc(1, sizeof(*c));
     c->worker = w;
+    c->hooks = hooks;
     int rc = uv_tcp_init(&w->loop, &c->tcp);
     if (rc < 0) {
         rc_log_error("cannot create a connection handle: %s", uv_strerror(rc));
@@ -623,3 +622,20 @@ void rc_conn_worker_stop(rc_worker *w)
     if (!uv_is_closing((uv_handle_t *)&w->write_timer))
         uv_close((uv_handle_t *)&w->write_timer, NULL);
 }
+
+/* The connections' stop: no more write-timeout checks, then every connection drains. */
+static void rc__conn_part_stop(rc_worker *w)
+{
+    rc_conn_worker_stop(w); /* the server's drain deadline bounds the rest */
+    for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        rc_conn_shutdown(c);
+    }
+}
+
+const rc_worker_part rc_conn_worker_part = {
+    .name = "connections",
+    .setup = rc_conn_worker_init,
+    .stop = rc__conn_part_stop,
+    .release = NULL,
+};

@@ -47,12 +47,13 @@
  * answered later (rc_park.h) use it, and so do pushed events (rc_sub.h).  A parked
  * request never outlives its connection's references: the connection keeps
  * them on its `parked` list, and both ways of ending input (rc_conn_close,
- * and draining after EOF or a header error) abandon them first
- * (rc_park_conn_abandon: the store's detach settles the race with a fill;
+ * and draining after EOF or a header error) abandon them first through
+ * the on_input_end hook (rc_park_conn_abandon on the data port: the
+ * store's detach settles the race with a fill;
  * one already being delivered is orphaned and freed by its delivery).  So a
  * client that hangs up frees its parked slots at once, and the connection
  * is freeable as soon as its handle closes.  Server shutdown instead answers
- * them SHUTTING_DOWN before draining (rc_conn_shutdown).
+ * them SHUTTING_DOWN before draining (rc_conn_shutdown, on_shutdown hook).
  *
  * Lifetime: a connection is freed only in its uv_close callback.  Closing
  * is either immediate (rc_conn_close: I/O error, shutdown deadline) or
@@ -68,6 +69,7 @@
 #include <uv.h>
 
 #include "rc_server.h"
+#include "rc_worker.h"
 #include "recache/rc_proto.h"
 
 /* A growable byte buffer (rc_xrealloc'ed; cap 0 means no allocation). */
@@ -77,9 +79,30 @@ typedef struct rc_buf {
     size_t cap;
 } rc_buf;
 
+/*
+ * What a listener plugs into its connections, so this module knows no
+ * operation, parked request or subscriber (the data port's hooks are
+ * rc_ops_conn_hooks, rc_ops.h).  Every hook runs on the connection's
+ * worker thread and must be set.
+ *   on_frame      one decoded request, in order of arrival;
+ *   on_writable   a write completed (output shrank);
+ *   on_input_end  input ends for good (close, drain after EOF or a header
+ *                 error): drop whatever still refers to c's requests;
+ *   on_shutdown   server shutdown, before draining: answer what waits;
+ *   on_closed     c is about to be freed (its close callback).
+ */
+typedef struct rc_conn_hooks {
+    void (*on_frame)(rc_conn *c, const rc_msg *msg);
+    void (*on_writable)(rc_conn *c);
+    void (*on_input_end)(rc_conn *c);
+    void (*on_shutdown)(rc_conn *c);
+    void (*on_closed)(rc_conn *c);
+} rc_conn_hooks;
+
 struct rc_conn {
-    uv_tcp_t tcp;         /* tcp.data points back here */
-    uv_write_t write_req; /* the single write in flight */
+    uv_tcp_t tcp;               /* tcp.data points back here */
+    const rc_conn_hooks *hooks; /* the listener's (static) */
+    uv_write_t write_req;       /* the single write in flight */
     rc_worker *worker;
     rc_conn *prev, *next; /* worker->conns */
 
@@ -104,12 +127,12 @@ struct rc_conn {
 
 /*
  * rc_conn_adopt - take over an accepted, non-blocking socket fd on worker w
- * and start reading.  Over max-connections the connection is sent one
- * SERVER_BUSY error frame and closed.  Worker thread only; the fd is owned
- * (and closed on failure) from the call on; failures are logged and
- * counted, never fatal.
+ * and start reading, calling `hooks` (static; see rc_conn_hooks).  Over
+ * max-connections the connection is sent one SERVER_BUSY error frame and
+ * closed.  Worker thread only; the fd is owned (and closed on failure) from
+ * the call on; failures are logged and counted, never fatal.
  */
-void rc_conn_adopt(rc_worker *w, int fd);
+void rc_conn_adopt(rc_worker *w, int fd, const rc_conn_hooks *hooks);
 
 /*
  * rc_conn_reserve - make room for n more bytes of output and return where
@@ -176,6 +199,14 @@ int rc_conn_worker_init(rc_worker *w);
 
 /* rc_conn_worker_stop - shutdown: close w's write-timeout timer.  Worker thread. */
 void rc_conn_worker_stop(rc_worker *w);
+
+/*
+ * rc_conn_worker_part - the connections as a worker part (rc_worker.h):
+ * init as rc_conn_worker_init; stop closes the write-timeout timer and
+ * begins the graceful close of every connection (rc_conn_shutdown), which
+ * the server's drain deadline bounds.
+ */
+extern const rc_worker_part rc_conn_worker_part;
 
 /*
  * rc_conn_finish - stop reading (dropping unprocessed input and abandoning

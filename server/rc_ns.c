@@ -313,6 +313,42 @@ uint64_t rc_ns_counter(const rc_ns *ns, enum rc_ns_counter c)
     return sum;
 }
 
+const uint64_t RC_NS_AGE_BOUNDS_MS[RC_NS_AGE_NBOUNDS] = {
+    1, 10, 100, 1000, 10000, 60000, 300000, 3600000, 21600000, 86400000,
+};
+
+void rc_ns_observe_age(rc_ns *ns, unsigned stripe, uint64_t age_ms)
+{
+    unsigned b = 0;
+    while (b < RC_NS_AGE_NBOUNDS && age_ms > RC_NS_AGE_BOUNDS_MS[b])
+        b++;
+    rc_ns_stripe *s = &ns->stripes[stripe & (RC_NS_STRIPES - 1u)];
+    atomic_fetch_add_explicit(&s->age[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->age_sum_ms, age_ms, memory_order_relaxed);
+}
+
+void rc_ns_ages(const rc_ns *ns, uint64_t buckets[RC_NS_AGE_NBOUNDS + 1u], uint64_t *sum_ms)
+{
+    *sum_ms = 0;
+    for (unsigned b = 0; b <= RC_NS_AGE_NBOUNDS; b++)
+        buckets[b] = 0;
+    for (unsigned s = 0; s < RC_NS_STRIPES; s++) {
+        for (unsigned b = 0; b <= RC_NS_AGE_NBOUNDS; b++)
+            buckets[b] += atomic_load_explicit(&ns->stripes[s].age[b], memory_order_relaxed);
+        *sum_ms += atomic_load_explicit(&ns->stripes[s].age_sum_ms, memory_order_relaxed);
+    }
+}
+
+void rc_ns_registry_foreach(const rc_ns_registry *reg, void (*fn)(void *ctx, const rc_ns *ns),
+                            void *ctx)
+{
+    for (uint32_t id = 0; id < reg->max; id++) {
+        rc_ns *ns = atomic_load_explicit(&reg->by_id[id], memory_order_acquire);
+        if (ns != NULL)
+            fn(ctx, ns);
+    }
+}
+
 /* rc__is_space - item separators accepted by rc_ns_configure. */
 static bool rc__is_space(uint8_t c)
 {

@@ -106,11 +106,22 @@ enum rc_ns_counter {
         RC_NS_NCOUNTERS
 };
 
+/*
+ * Served-age histogram: how old (wall-clock ms since its write, from the
+ * entry's HLC stamp) each value served by a read was.  Bucket i counts ages
+ * <= RC_NS_AGE_BOUNDS_MS[i] and above the previous bound (not cumulative);
+ * the last bucket counts the rest.  Kept per stripe like the counters.
+ */
+#define RC_NS_AGE_NBOUNDS 10u
+extern const uint64_t RC_NS_AGE_BOUNDS_MS[RC_NS_AGE_NBOUNDS];
+
 /* One stripe of counters, alone on its cache line(s). */
 struct rc_suppress; /* rc_suppress.h */
 
 typedef struct rc_ns_stripe {
     _Alignas(64) _Atomic uint64_t v[RC_NS_NCOUNTERS];
+    _Atomic uint64_t age[RC_NS_AGE_NBOUNDS + 1u]; /* served-age buckets (see above) */
+    _Atomic uint64_t age_sum_ms;                  /* sum of the ages counted in age[] */
 } rc_ns_stripe;
 
 /* A namespace.  Immutable after creation except for the atomics. */
@@ -205,6 +216,24 @@ static inline void rc_ns_count(rc_ns *ns, unsigned stripe, enum rc_ns_counter c,
 
 /* rc_ns_counter - the sum of a counter over all stripes. */
 uint64_t rc_ns_counter(const rc_ns *ns, enum rc_ns_counter c);
+
+/* rc_ns_observe_age - count one value served age_ms after it was written.  Lock-free. */
+void rc_ns_observe_age(rc_ns *ns, unsigned stripe, uint64_t age_ms);
+
+/*
+ * rc_ns_ages - the served-age histogram summed over stripes: buckets[i] as
+ * described at RC_NS_AGE_BOUNDS_MS (RC_NS_AGE_NBOUNDS + 1 of them), *sum_ms
+ * the sum of the ages.  Relaxed loads: totals may be a few reads stale.
+ */
+void rc_ns_ages(const rc_ns *ns, uint64_t buckets[RC_NS_AGE_NBOUNDS + 1u], uint64_t *sum_ms);
+
+/*
+ * rc_ns_registry_foreach - call fn for every namespace that exists, in id
+ * order.  The caller holds rc_ns_enter for the whole call (so none can be
+ * reclaimed under it); fn must not enter again nor create namespaces.
+ */
+void rc_ns_registry_foreach(const rc_ns_registry *reg, void (*fn)(void *ctx, const rc_ns *ns),
+                            void *ctx);
 
 /*
  * rc_ns_configure - apply "name=value" items (separated by spaces, tabs or

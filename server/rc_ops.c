@@ -359,8 +359,21 @@ static void rc__handle_INVALIDATE_TAG(const rc__op_ctx *x)
     rc__reply(x, &resp, rc);
 }
 
+/* data-port-admin-ops no: FLUSH and NS_CONFIG are reserved to the admin port. */
+static bool rc__admin_op_refused(const rc__op_ctx *x)
+{
+    if (x->server->data_port_admin_ops)
+        return false;
+    rc__reply_error(x, RC_EFORBIDDEN,
+                    "this server reserves FLUSH and NS_CONFIG to its admin port "
+                    "(data-port-admin-ops no)");
+    return true;
+}
+
 static void rc__handle_FLUSH(const rc__op_ctx *x)
 {
+    if (rc__admin_op_refused(x))
+        return;
     rc_msg resp = rc__response(x);
     rc_svc_flush(x->server, x->conn->worker);
     rc__reply(x, &resp, 0);
@@ -396,6 +409,8 @@ static void rc__handle_NS_INFO(const rc__op_ctx *x)
 
 static void rc__handle_NS_CONFIG(const rc__op_ctx *x)
 {
+    if (rc__admin_op_refused(x))
+        return;
     char err[256] = "";
     int rc = rc_svc_ns_configure(x->server, x->req->ns, x->req->value, err, sizeof(err));
     if (rc != 0) {
@@ -659,3 +674,18 @@ void rc_ops_dispatch(rc_conn *c, const rc_msg *req)
     }
     handler(&x);
 }
+
+/* A write completed: a subscriber may take more events now that its output shrank. */
+static void rc__conn_writable(rc_conn *c)
+{
+    if (c->sub != NULL)
+        rc_sub_conn_writable(c);
+}
+
+const rc_conn_hooks rc_ops_conn_hooks = {
+    .on_frame = rc_ops_dispatch,
+    .on_writable = rc__conn_writable,
+    .on_input_end = rc_park_conn_abandon,
+    .on_shutdown = rc_park_conn_shutdown,
+    .on_closed = rc_sub_conn_closed,
+};

@@ -25,4 +25,12 @@
  */
 void rc_ops_dispatch(rc_conn *c, const rc_msg *req);
 
+/*
+ * rc_ops_conn_hooks - the data port's connection hooks (rc_conn.h): frames
+ * to rc_ops_dispatch, completed writes to the subscriber's pacing
+ * (rc_sub_conn_writable), the end of input to rc_park_conn_abandon,
+ * shutdown to rc_park_conn_shutdown, the close to rc_sub_conn_closed.
+ */
+extern const rc_conn_hooks rc_ops_conn_hooks;
+
 #endif /* RECACHE_RC_OPS_H */

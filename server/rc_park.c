@@ -433,3 +433,10 @@ void rc_park_free_lost(rc_server *srv)
     if (n > 0)
         rc_log_info("shutdown: %zu parked requests were woken after their worker stopped", n);
 }
+
+const rc_worker_part rc_park_worker_part = {
+    .name = "parked requests",
+    .setup = rc_park_worker_init,
+    .stop = rc_park_worker_stop,
+    .release = rc_park_worker_free,
+};

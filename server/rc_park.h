@@ -56,6 +56,7 @@
 
 #include "rc_lease.h"
 #include "rc_server.h"
+#include "rc_worker.h"
 
 /* An immutable value shared by the waiters one SET released. */
 typedef struct rc_park_value {
@@ -172,6 +173,13 @@ void rc_park_worker_stop(rc_worker *w);
 
 /* rc_park_worker_free - free w's heap array (after its loop closed). */
 void rc_park_worker_free(rc_worker *w);
+
+/*
+ * rc_park_worker_part - parked requests as a worker part (rc_worker.h):
+ * init, stop and free above.  It stops after the connections, which
+ * answered or orphaned every parked request.
+ */
+extern const rc_worker_part rc_park_worker_part;
 
 /*
  * rc_park_free_lost - free the requests whose delivery found their worker

@@ -31,13 +31,15 @@
  * are counted and logged the same way, without pausing.
  *
  * Shutdown: SIGINT/SIGTERM on the main loop closes the main loop's handles
- * (the accept poll among them) and posts each worker its stop task.  A
- * stopping worker closes its wakeup handle, runs the tasks already queued (answers to
- * parked requests among them), sends each subscriber its pending events
- * and a CLOSING event and closes its heartbeat timer (rc_sub.h), answers
- * every request still parked on its connections SHUTTING_DOWN, closes its
- * park timer, drains its connections (flushing pending responses, bounded
- * by RC__DRAIN_MS) and closes its drain timer when the last connection is
+ * (the accept poll among them), stops the admin listener (rc_admin.h) and
+ * posts each worker its stop task.  A stopping worker closes its wakeup
+ * handle, runs the tasks already queued (answers to parked requests among
+ * them), then stops its parts in order (rc__parts, rc_worker.h): sends each
+ * subscriber its pending events and a CLOSING event and closes its
+ * heartbeat timer (rc_sub.h), answers every request still parked on its
+ * connections SHUTTING_DOWN and begins draining them, closes its park
+ * timer; the connections drain (flushing pending responses, bounded by
+ * RC__DRAIN_MS) and it closes its drain timer when the last connection is
  * gone; its loop then has no handles left and returns.  The main thread
  * joins the workers, frees the parked requests whose delivery came too
  * late for their worker (rc_park.h), closes every loop, destroys the store
@@ -58,14 +60,18 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "rc_addr.h"
+#include "rc_admin.h"
 #include "rc_alloc.h"
 #include "rc_conn.h"
 #include "rc_control.h"
 #include "rc_log.h"
+#include "rc_ops.h"
 #include "rc_park.h"
 #include "rc_peers.h"
 #include "rc_service.h"
 #include "rc_sub.h"
+#include "rc_worker.h"
 
 /* Size of each worker's shared read buffer. */
 #define RC__READ_BUF_SIZE (64u * 1024u)
@@ -85,69 +91,6 @@ typedef struct rc__startup {
     unsigned started; /* workers whose thread runs */
 } rc__startup;
 
-/* ---- cross-thread tasks --------------------------------------------------------------------- */
-
-int rc_worker_post(rc_worker *w, rc_task *task)
-{
-    task->next = NULL;
-    uv_mutex_lock(&w->queue_lock);
-    if (!w->accepting_tasks) {
-        uv_mutex_unlock(&w->queue_lock);
-        return RC_ESHUTTING_DOWN;
-    }
-    if (w->tasks_tail != NULL)
-        w->tasks_tail->next = task;
-    else
-        w->tasks_head = task;
-    w->tasks_tail = task;
-    /* Sent under the lock so it cannot race the worker closing `wakeup` (see rc__worker_stop). */
-    uv_async_send(&w->wakeup);
-    uv_mutex_unlock(&w->queue_lock);
-    return 0;
-}
-
-/* Run a detached list of tasks in order; each task's run() owns it from then on. */
-static void rc__run_tasks(rc_worker *w, rc_task *task)
-{
-    while (task != NULL) {
-        rc_task *next = task->next;
-        task->next = NULL;
-        task->run(w, task);
-        task = next;
-    }
-}
-
-/* Detach the whole queue under the lock; `accept_more` false closes it for good. */
-static rc_task *rc__take_tasks(rc_worker *w, bool accept_more)
-{
-    uv_mutex_lock(&w->queue_lock);
-    rc_task *list = w->tasks_head;
-    w->tasks_head = w->tasks_tail = NULL;
-    if (!accept_more)
-        w->accepting_tasks = false;
-    uv_mutex_unlock(&w->queue_lock);
-    return list;
-}
-
-void rc_worker_wake(rc_worker *w)
-{
-    /* Already pending: the worker has not started its fan-out yet and will see our event. */
-    if (atomic_exchange_explicit(&w->sub_pending, true, memory_order_acq_rel))
-        return;
-    uv_mutex_lock(&w->queue_lock);
-    if (w->accepting_tasks) /* see rc_worker_post: `wakeup` is open while this holds */
-        uv_async_send(&w->wakeup);
-    uv_mutex_unlock(&w->queue_lock);
-}
-
-/* Queued tasks first, then new events for this worker's subscribers (rc_worker_wake). */
-static void rc__on_wakeup(uv_async_t *handle)
-{
-    rc_worker *w = handle->data;
-    rc__run_tasks(w, rc__take_tasks(w, true));
-    rc_sub_worker_fanout(w);
-}
-
 /* ---- worker lifecycle ----------------------------------------------------------------------- */
 
 /* A connection accepted by the main thread, handed to a worker. */
@@ -163,7 +106,7 @@ static void rc__run_accept(rc_worker *w, rc_task *task)
     if (w->stopping)
         close(a->fd);
     else
-        rc_conn_adopt(w, a->fd);
+        rc_conn_adopt(w, a->fd, &rc_ops_conn_hooks);
     free(a);
 }
 
@@ -247,6 +190,31 @@ static void rc__accept_recovered(rc_server *srv)
     srv->accept_episode_logged = false;
 }
 
+/*
+ * Protected mode: close a connection from a non-loopback peer before it is
+ * read (no byte is sent), count it, and log at most one line per
+ * RC__ACCEPT_LOG_MS.  Main thread.
+ */
+static void rc__protected_refuse(rc_server *srv, int fd, const struct sockaddr_storage *peer)
+{
+    close(fd);
+    uint64_t n = atomic_load_explicit(&srv->protected_refusals, memory_order_relaxed) + 1u;
+    atomic_store_explicit(&srv->protected_refusals, n, memory_order_relaxed);
+    uint64_t now = uv_now(&srv->loop);
+    if (srv->protected_logged && now - srv->protected_logged_ms < RC__ACCEPT_LOG_MS)
+        return;
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (peer->ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)peer, host, sizeof(host));
+    else if (peer->ss_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)peer, host, sizeof(host));
+    rc_log_warn("protected mode: refused a connection from %s (%llu so far); only loopback "
+                "clients may connect (--protected-mode no lifts this)",
+                host, (unsigned long long)n);
+    srv->protected_logged = true;
+    srv->protected_logged_ms = now;
+}
+
 /* The listening socket is readable (main thread): accept and deal out round-robin. */
 static void rc__on_acceptable(uv_poll_t *handle, int status, int events)
 {
@@ -257,7 +225,10 @@ static void rc__on_acceptable(uv_poll_t *handle, int status, int events)
         return;
     }
     for (int i = 0; i < RC__ACCEPT_BURST; i++) {
-        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
+        int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             int err = errno;
             if (err == EINTR || err == ECONNABORTED)
@@ -272,6 +243,10 @@ static void rc__on_acceptable(uv_poll_t *handle, int status, int events)
             continue;
         }
         rc__accept_recovered(srv);
+        if (srv->protected_only && !rc_addr_is_loopback((const struct sockaddr *)&peer)) {
+            rc__protected_refuse(srv, fd, &peer);
+            continue;
+        }
         rc_worker *w = &srv->workers[srv->next_worker++ % srv->nworkers];
         rc__accept_task *a = rc_xmalloc(sizeof(*a));
         a->task.run = rc__run_accept;
@@ -319,16 +294,7 @@ static void rc__worker_stop(rc_worker *w, rc_task *task)
 {
     (void)task; /* embedded in the worker; nothing to free */
     w->stopping = true;
-    rc_task *pending = rc__take_tasks(w, false);
-    uv_close((uv_handle_t *)&w->wakeup, NULL);
-    rc__run_tasks(w, pending);
-    rc_sub_worker_stop(w);  /* subscribers get their events and CLOSING before draining */
-    rc_conn_worker_stop(w); /* the drain deadline bounds the rest */
-    for (rc_conn *c = w->conns, *next; c != NULL; c = next) {
-        next = c->next;
-        rc_conn_shutdown(c);
-    }
-    rc_park_worker_stop(w); /* every parked request was answered or orphaned just above */
+    rc_worker_core_stop(w); /* queued tasks run, then the parts stop in order (rc__parts) */
     if (w->conns == NULL)
         rc__close_drain_timer(w);
     else
@@ -349,17 +315,24 @@ static void rc__worker_main(void *arg)
  * or a libuv error after logging it.  Handles created before a failure are
  * closed by rc__server_finish.
  */
+/*
+ * The parts of every worker, in the order they stop: subscribers get their
+ * pending events and CLOSING before connections start draining; parked
+ * requests stop last, once the connections answered or orphaned them all.
+ */
+static const rc_worker_part *const rc__parts[] = {
+    &rc_sub_worker_part,
+    &rc_conn_worker_part,
+    &rc_park_worker_part,
+};
+
 static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
 {
     w->server = srv;
     w->stop_task.run = rc__worker_stop;
-    w->accepting_tasks = true;
-    int rc = uv_mutex_init(&w->queue_lock);
-    if (rc == 0) {
-        rc = uv_loop_init(&w->loop);
-        if (rc != 0)
-            uv_mutex_destroy(&w->queue_lock);
-    }
+    /* The core knows no subscribers: its wakeups end with their fan-out through this hook. */
+    int rc = rc_worker_core_init(w, rc_sub_worker_fanout, rc__parts,
+                                 sizeof(rc__parts) / sizeof(rc__parts[0]));
     if (rc != 0) {
         rc_log_error("worker %u: cannot create its loop: %s", w->index, uv_strerror(rc));
         return rc;
@@ -367,14 +340,14 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
     progress->nready++;
     w->read_buf_size = RC__READ_BUF_SIZE;
     w->read_buf = rc_xmalloc(w->read_buf_size);
-    w->wakeup.data = w->drain_timer.data = w;
-    if ((rc = rc_park_worker_init(w)) != 0 || (rc = rc_sub_worker_init(w)) != 0 ||
-        (rc = rc_conn_worker_init(w)) != 0) {
-        rc_log_error("worker %u: cannot create its timers: %s", w->index, uv_strerror(rc));
+    w->drain_timer.data = w;
+    const char *part = "";
+    if ((rc = rc_worker_parts_setup(w, &part)) != 0) {
+        rc_log_error("worker %u: cannot set up its %s: %s", w->index, part, uv_strerror(rc));
         return rc;
     }
 
-    rc = uv_async_init(&w->loop, &w->wakeup, rc__on_wakeup);
+    rc = rc_worker_core_wakeup_init(w);
     if (rc == 0)
         rc = uv_timer_init(&w->loop, &w->drain_timer);
     if (rc != 0)
@@ -469,6 +442,7 @@ static void rc__server_stop(rc_server *srv, unsigned started)
         return;
     srv->stopping = true;
     uv_walk(&srv->loop, rc__close_unless_closing, NULL);
+    rc_admin_stop(srv->admin); /* before the workers: its requests may still post to them */
     for (unsigned i = 0; i < started; i++) {
         if (rc_worker_post(&srv->workers[i], &srv->workers[i].stop_task) != 0)
             rc_log_error("worker %u did not take its stop task", i);
@@ -605,6 +579,9 @@ static int rc__server_init(rc_server *srv, const rc_config *cfg, rc__startup *pr
     }
     progress->lost_ready = true;
     srv->nworkers = cfg->threads != 0 ? (unsigned)cfg->threads : uv_available_parallelism();
+    srv->data_port_admin_ops = strcmp(cfg->data_port_admin_ops, "no") != 0;
+    srv->protected_only =
+        strcmp(cfg->protected_mode, "no") != 0 && !rc_addr_text_is_loopback(cfg->bind);
     srv->limits = (rc_limits){
         .max_frame = (uint32_t)cfg->max_frame,
         .max_value = (uint32_t)cfg->max_value,
@@ -631,11 +608,31 @@ static void rc__print_ready(const rc_server *srv)
 {
     bool v6 = srv->addr.ss_family == AF_INET6;
     const char *cli = srv->cfg->cli_path != NULL ? srv->cfg->cli_path : "recache-cli";
+    char admin[1536] = "";
+    rc_admin_ready_text(srv->admin, admin, sizeof(admin));
     printf("recache-server %s listening on %s%s%s:%u (%u workers, memory limit %llu bytes); "
-           "try: %s --host %s --port %u ping\n",
+           "try: %s --host %s --port %u ping%s\n",
            RECACHE_VERSION, v6 ? "[" : "", srv->host, v6 ? "]" : "", srv->port, srv->nworkers,
-           (unsigned long long)srv->cfg->memory, cli, srv->host, srv->port);
+           (unsigned long long)srv->cfg->memory, cli, srv->host, srv->port, admin);
     fflush(stdout);
+}
+
+/* Say at startup how the data port is protected (protected mode, reserved admin operations). */
+static void rc__log_hardening(const rc_server *srv)
+{
+    if (srv->protected_only)
+        rc_log_info("protected mode: the data port is bound to %s, so only loopback clients are "
+                    "accepted; give --protected-mode no to accept others (the data port has no "
+                    "authentication)",
+                    srv->host);
+    else if (!rc_addr_text_is_loopback(srv->cfg->bind))
+        rc_log_warn("protected mode is off and the data port is bound to %s: any client that "
+                    "can reach it may read, write and invalidate (the data port has no "
+                    "authentication)",
+                    srv->host);
+    if (!srv->data_port_admin_ops)
+        rc_log_info("data-port-admin-ops no: FLUSH and NS_CONFIG on the data port answer "
+                    "FORBIDDEN; use the admin port");
 }
 
 /* Sockets, workers, threads, signals, then the ready line.  Returns an exit status. */
@@ -671,7 +668,12 @@ static int rc__server_start(rc_server *srv, rc__startup *progress)
             status = rc == RC_EINVAL ? RC_EXIT_CONFIG : RC_EXIT_FAILURE;
     }
     if (status == RC_EXIT_OK)
+        status = rc_admin_start(srv, &srv->admin);
+    if (status == RC_EXIT_OK) {
+        rc__log_hardening(srv);
         rc__print_ready(srv);
+        rc_admin_set_ready(srv->admin);
+    }
     return status;
 }
 
@@ -706,10 +708,11 @@ static void rc__server_finish(rc_server *srv, const rc__startup *progress)
     for (unsigned i = 0; i < progress->nready; i++) {
         rc_worker *w = &srv->workers[i];
         rc__loop_teardown(&w->loop, "worker");
-        uv_mutex_destroy(&w->queue_lock);
+        rc_worker_core_destroy(w);
         free(w->read_buf);
-        rc_park_worker_free(w);
+        rc_worker_parts_release(w);
     }
+    rc_admin_free(srv->admin); /* stopped and joined by rc__server_stop */
     if (srv->store != NULL)
         rc_store_destroy(srv->store);
     rc_events_destroy(srv->events);
@@ -757,15 +760,6 @@ static void rc__textf(rc__text *t, const char *fmt, ...)
     /* On truncation vsnprintf kept cap - len - 1 bytes and a NUL we do not count. */
     t->len += (size_t)n < t->cap - t->len ? (size_t)n : t->cap - t->len - 1;
 }
-
-/* Sum one counter over every worker (relaxed loads; see rc_server.h). */
-#define RC__SUM(srv, field, out)                                                                   \
-    do {                                                                                           \
-        (out) = 0;                                                                                 \
-        for (unsigned rc__i = 0; rc__i < (srv)->nworkers; rc__i++)                                 \
-            (out) +=                                                                               \
-                atomic_load_explicit(&(srv)->workers[rc__i].stats.field, memory_order_relaxed);    \
-    } while (0)
 
 /* "requests_<opcode name>" with '-' turned into '_' so every stat name is one identifier. */
 static void rc__text_request_line(rc__text *t, const char *opname, uint64_t count)
@@ -830,12 +824,12 @@ long rc_server_stats_text(rc_server *srv, char *buf, size_t cap)
     if (t.len < t.cap)
         t.len += (size_t)rc_peers_stats_text(srv->peers, srv, t.buf + t.len, t.cap - t.len);
 #define RC__STAT_LINE(name, help)                                                                  \
-    RC__SUM(srv, name, sum);                                                                       \
+    RC_SERVER_SUM(srv, name, sum);                                                                 \
     rc__textf(&t, #name " %llu\n", (unsigned long long)sum);
     RC_WORKER_COUNTERS(RC__STAT_LINE)
 #undef RC__STAT_LINE
 #define RC__OP_LINE(name, code, str)                                                               \
-    RC__SUM(srv, requests[code], sum);                                                             \
+    RC_SERVER_SUM(srv, requests[code], sum);                                                       \
     rc__text_request_line(&t, str, sum);
     RC_OPCODES(RC__OP_LINE)
 #undef RC__OP_LINE

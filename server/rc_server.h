@@ -12,13 +12,14 @@
  * only structure shared by workers, and it is thread-safe on its own.
  *
  * Cross-thread work.  The only way to make another worker do something is
- * rc_worker_post(): it queues an intrusive rc_task under the worker's queue
- * lock and wakes the worker's loop with uv_async_send; the task then runs
- * on that worker's thread, where it may touch the worker's connections
- * freely.  Shutdown and answers to parked LGET requests (rc_park.h) use
- * this path.  Pushed events (rc_sub.h) use the same wakeup handle without a
- * task: rc_worker_wake sets the worker's `sub_pending` flag and wakes it,
- * and the wakeup callback then copies new events to its subscribers.
+ * rc_worker_post() (the worker core, rc_worker.h): it queues an intrusive
+ * rc_task under the worker's queue lock and wakes the worker's loop with
+ * uv_async_send; the task then runs on that worker's thread, where it may
+ * touch the worker's connections freely.  Shutdown and answers to parked
+ * LGET requests (rc_park.h) use this path.  Pushed events (rc_sub.h) use
+ * the same wakeup handle without a task: rc_worker_wake sets the worker's
+ * `sub_pending` flag and wakes it, and the wakeup callback then copies new
+ * events to its subscribers (through the core's on_wake hook).
  *
  * Limits.  The main thread backs off from accepting while accept(2) fails
  * for lack of descriptors or memory (rc_server.c).  Output held for
@@ -99,7 +100,20 @@ typedef struct rc_worker_stats {
     RC_WORKER_COUNTERS(RC__STAT_FIELD)
 #undef RC__STAT_FIELD
     _Atomic uint64_t requests[256]; /* answered requests, indexed by opcode */
+    _Atomic uint64_t statuses[256]; /* responses with a status other than OK, indexed by status */
+    /* Gauges sampled at each heartbeat tick (rc_sub.c): events not yet handed to subscribers. */
+    _Atomic uint64_t sub_lag_max; /* the most any subscriber of this worker lags by */
+    _Atomic uint64_t sub_lag_sum; /* the sum over its subscribers */
 } rc_worker_stats;
+
+/* Sum one rc_worker_stats field over every worker of srv into out (relaxed loads; see above). */
+#define RC_SERVER_SUM(srv, field, out)                                                             \
+    do {                                                                                           \
+        (out) = 0;                                                                                 \
+        for (unsigned rc__i = 0; rc__i < (srv)->nworkers; rc__i++)                                 \
+            (out) +=                                                                               \
+                atomic_load_explicit(&(srv)->workers[rc__i].stats.field, memory_order_relaxed);    \
+    } while (0)
 
 /* Add to a counter of the calling worker's own stats (single writer; see above). */
 static inline void rc_stat_add(_Atomic uint64_t *counter, uint64_t n)
@@ -137,6 +151,9 @@ struct rc_worker {
     uv_timer_t drain_timer; /* shutdown deadline for flushing connections */
     uv_timer_t write_timer; /* write-timeout-ms checks of this worker's connections (rc_conn.h) */
     rc_task stop_task;      /* posted by the main thread on SIGINT/SIGTERM */
+    void (*on_wake)(rc_worker *w); /* run after queued tasks on each wakeup (rc_worker.h) */
+    const struct rc_worker_part *const *parts; /* rc_worker.h: set up and stopped in order */
+    size_t nparts;
 
     /*
      * queue_lock guards tasks_head, tasks_tail and accepting_tasks.  It is
@@ -169,6 +186,20 @@ struct rc_worker {
     rc_worker_stats stats;
 };
 
+/*
+ * The cluster's peers as the admin port reports them (/metrics, /cluster).
+ * The cluster module fills them through rc_server.peer_list: it writes at
+ * most cap views into out and returns how many it wrote.  Called on the
+ * admin listener's thread, so it must be thread-safe and must not block.
+ */
+typedef struct rc_peer_view {
+    char name[128];            /* the peer's address, "host:port" */
+    char state[32];            /* "up", "down", "catching-up", ... */
+    uint64_t last_exchange_ms; /* wall-clock ms of the last control-state exchange (0 = never) */
+    uint64_t lag_ms;           /* how far its control state is behind this node's, in ms */
+} rc_peer_view;
+typedef size_t (*rc_peer_list_fn)(void *ctx, rc_peer_view *out, size_t cap);
+
 struct rc_server {
     const rc_config *cfg; /* owned by the caller of rc_server_run; immutable while running */
     rc_store *store;
@@ -199,6 +230,24 @@ struct rc_server {
     _Atomic uint64_t accept_failures;
 
     /*
+     * Data-port hardening, immutable after startup.  protected_only: the
+     * data port is bound to a non-loopback address with protected-mode yes,
+     * so connections from non-loopback peers are closed at accept
+     * (protected_refusals counts them; main thread writes, anyone reads).
+     * data_port_admin_ops false: FLUSH and NS_CONFIG answer FORBIDDEN.
+     */
+    bool protected_only;
+    bool data_port_admin_ops;
+    _Atomic uint64_t protected_refusals;
+
+    struct rc_admin *admin; /* the TLS admin listener (rc_admin.h), NULL when not started */
+
+    /* Cluster peers hook (see rc_peer_view): set before startup ends, then immutable; NULL = none.
+     */
+    rc_peer_list_fn peer_list;
+    void *peer_list_ctx;
+
+    /*
      * lost_lock guards `lost`: the delivery tasks of parked requests whose
      * worker had already stopped (rc_park.h), linked through rc_task.next
      * and freed by the main thread after the workers are joined.  Leaf lock.
@@ -212,14 +261,16 @@ struct rc_server {
     uv_timer_t sweep_timer;
     uv_poll_t accept_poll;   /* readable listen_fd: accept and hand connections out round-robin */
     uv_timer_t accept_timer; /* resumes accept_poll after a back-off (EMFILE and the like) */
-    uint64_t accept_backoff_ms; /* current back-off, 0 when accepting normally */
-    uint64_t accept_unlogged;   /* failures not yet reported in a log line */
-    uint64_t accept_episode;    /* failures since accepting last succeeded */
-    bool accept_episode_logged; /* a failure line was written since accepting last succeeded */
-    uint64_t accept_logged_ms;  /* main loop time of the last accept-failure log line */
-    bool accept_logged;         /* accept_logged_ms is meaningful */
-    int listen_fd;              /* the one listening socket (-1 when none) */
-    unsigned next_worker;       /* the worker that gets the next connection */
+    uint64_t accept_backoff_ms;   /* current back-off, 0 when accepting normally */
+    uint64_t accept_unlogged;     /* failures not yet reported in a log line */
+    uint64_t accept_episode;      /* failures since accepting last succeeded */
+    bool accept_episode_logged;   /* a failure line was written since accepting last succeeded */
+    uint64_t accept_logged_ms;    /* main loop time of the last accept-failure log line */
+    bool accept_logged;           /* accept_logged_ms is meaningful */
+    uint64_t protected_logged_ms; /* main loop time of the last protected-mode refusal line */
+    bool protected_logged;        /* protected_logged_ms is meaningful */
+    int listen_fd;                /* the one listening socket (-1 when none) */
+    unsigned next_worker;         /* the worker that gets the next connection */
     bool stopping;
     struct sockaddr_storage addr; /* resolved bind address with the real port */
     char host[64];                /* bind address as text, without brackets */

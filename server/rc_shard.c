@@ -26,6 +26,12 @@ static uint64_t rc__splitmix(uint64_t x)
  * clock and the state's address (distinct per thread).  Jitter only needs
  * spreading, not unpredictability, and a per-thread state needs no lock.
  */
+void rc__count_served_age(rc_ns *ns, unsigned stripe, uint64_t written)
+{
+    uint64_t now = rc_hlc_wall_ms(), at = rc_hlc_ms(written);
+    rc_ns_observe_age(ns, stripe, now > at ? now - at : 0);
+}
+
 uint64_t rc__random(void)
 {
     static _Thread_local uint64_t state;

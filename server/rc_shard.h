@@ -106,6 +106,13 @@ struct rc__target {
     uint64_t hash;
 };
 
+/*
+ * rc__count_served_age - add a served value written at HLC stamp `written`
+ * to its namespace's served-age histogram (rc_ns_observe_age).  No lock;
+ * a stamp from a clock ahead of this one counts as age 0.
+ */
+void rc__count_served_age(rc_ns *ns, unsigned stripe, uint64_t written);
+
 /* rc__random - a per-thread pseudo-random number (TTL jitter, early refresh); no lock. */
 uint64_t rc__random(void);
 

@@ -438,6 +438,8 @@ static int rc__get(rc_store *st, const rc_store_key *key, uint64_t now_ms, rc_va
     enum rc_ns_counter c =
         rc ? RC_NS_CTR_MISSES : (life == RC__FRESH ? RC_NS_CTR_HITS : RC_NS_CTR_STALE_HITS);
     rc_ns_count(t.ns, sh->stripe, c, 1);
+    if (rc == 0)
+        rc__count_served_age(t.ns, sh->stripe, out->written);
     return rc;
 }
 
@@ -800,6 +802,13 @@ size_t rc_store_sweep(rc_store *st, uint64_t now_ms, size_t budget, rc_lease_wai
     size_t freed = rc__sweep(st, now_ms, budget, woken);
     rc_ns_leave(st->namespaces);
     return freed;
+}
+
+void rc_store_ns_foreach(rc_store *st, void (*fn)(void *ctx, const rc_ns *ns), void *ctx)
+{
+    rc_ns_enter(st->namespaces);
+    rc_ns_registry_foreach(st->namespaces, fn, ctx);
+    rc_ns_leave(st->namespaces);
 }
 
 size_t rc_store_entry_overhead(void)

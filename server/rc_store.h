@@ -229,6 +229,16 @@ int rc_store_ns_configure(rc_store *st, rc_slice ns, rc_slice settings, char *er
  */
 long rc_store_ns_info(rc_store *st, rc_slice ns, char *buf, size_t cap, uint64_t *version);
 
+/*
+ * rc_store_ns_foreach - call fn(ctx, ns) for every namespace that exists
+ * now (rc_ns.h: read its name, version, settings, counters and served-age
+ * histogram), holding the namespace registry's reader stripe for the whole
+ * walk so none is reclaimed under fn.  fn must not call into the store
+ * and must not keep the pointer.  Thread-safe; O(max_namespaces).
+ */
+typedef struct rc_ns rc_ns;
+void rc_store_ns_foreach(rc_store *st, void (*fn)(void *ctx, const rc_ns *ns), void *ctx);
+
 /* rc_store_stats_text - global store statistics, same format; returns length written. */
 long rc_store_stats_text(rc_store *st, char *buf, size_t cap);
 

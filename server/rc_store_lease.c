@@ -290,6 +290,8 @@ int rc__lget(rc_store *st, const rc_store_key *key, const rc_store_lease_opts *o
                                ? RC_NS_CTR_MISSES
                                : (life == RC__FRESH ? RC_NS_CTR_HITS : RC_NS_CTR_STALE_HITS);
     rc_ns_count(t.ns, sh->stripe, c, 1);
+    if (out->outcome == RC_LGET_HIT)
+        rc__count_served_age(t.ns, sh->stripe, out->read.written);
     return rc;
 }
 

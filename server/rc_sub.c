@@ -352,17 +352,29 @@ static void rc__heartbeat_conn(rc_conn *c, uint64_t now, uint64_t period_ms)
     rc_stat_add(&c->worker->stats.heartbeats_sent, 1);
 }
 
+/*
+ * Each tick also samples the lag of this worker's subscribers (events
+ * published that a subscriber has not been handed yet, after the tick's
+ * copy) into sub_lag_max / sub_lag_sum for the admin port's metrics.
+ */
 static void rc__on_heartbeat(uv_timer_t *timer)
 {
     rc_worker *w = timer->data;
     uint64_t now = uv_now(&w->loop);
     uint64_t period = w->server->cfg->heartbeat_ms;
+    uint64_t lag_max = 0, lag_sum = 0;
     for (rc_sub *sub = w->subs, *next; sub != NULL; sub = next) {
         next = sub->next;
         rc_conn *c = sub->conn;
         rc__heartbeat_conn(c, now, period);
         rc_conn_flush(c);
+        uint64_t last = rc_events_last_seq(w->server->events);
+        uint64_t lag = sub->cut || last < sub->next_seq ? 0 : last + 1u - sub->next_seq;
+        lag_max = lag > lag_max ? lag : lag_max;
+        lag_sum += lag;
     }
+    atomic_store_explicit(&w->stats.sub_lag_max, lag_max, memory_order_relaxed);
+    atomic_store_explicit(&w->stats.sub_lag_sum, lag_sum, memory_order_relaxed);
 }
 
 int rc_sub_worker_init(rc_worker *w)
@@ -385,3 +397,10 @@ void rc_sub_worker_stop(rc_worker *w)
     if (!uv_is_closing((uv_handle_t *)&w->sub_timer))
         uv_close((uv_handle_t *)&w->sub_timer, NULL);
 }
+
+const rc_worker_part rc_sub_worker_part = {
+    .name = "subscribers",
+    .setup = rc_sub_worker_init,
+    .stop = rc_sub_worker_stop,
+    .release = NULL,
+};

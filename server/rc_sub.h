@@ -60,6 +60,7 @@
 #include "rc_conn.h"
 #include "rc_events.h"
 #include "rc_server.h"
+#include "rc_worker.h"
 
 /* How long a cut-off subscriber may take to read its CLOSING frame before it is closed anyway. */
 #define RC_SUB_CUT_DRAIN_MS 10000u
@@ -116,5 +117,8 @@ int rc_sub_worker_init(rc_worker *w);
  * timer.  Call before the connections start draining.
  */
 void rc_sub_worker_stop(rc_worker *w);
+
+/* rc_sub_worker_part - the subscribers as a worker part (rc_worker.h): init, then stop above. */
+extern const rc_worker_part rc_sub_worker_part;
 
 #endif /* RECACHE_RC_SUB_H */

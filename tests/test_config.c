@@ -582,8 +582,12 @@ static void test_first_contact_messages(void)
     RC_CHECK_RC(parse_args(&cfg, &action, short_port), RC_EINVAL);
     RC_CHECK(strstr(err, "unknown option '-p'") != NULL);
     RC_CHECK(strstr(err, "did you mean --port?") != NULL);
-    const char *const short_ambiguous[] = {"-m", "1", NULL};
-    RC_CHECK_RC(parse_args(&cfg, &action, short_ambiguous), RC_EINVAL);
+    /* Several options begin with the letters: the shortest is meant (memcached's -m). */
+    const char *const short_memory[] = {"-m", "1", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, short_memory), RC_EINVAL);
+    RC_CHECK(strstr(err, "did you mean --memory?") != NULL);
+    const char *const short_none[] = {"-z", "1", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, short_none), RC_EINVAL);
     RC_CHECK(strstr(err, "did you mean") == NULL);
     /* -h is help. */
     const char *const short_help[] = {"-h", NULL};

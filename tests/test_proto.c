@@ -1126,7 +1126,7 @@ static void test_error_strings(void)
 #undef CHECK_STATUS
     RC_CHECK(strcmp(rc_strerror(0), "success") == 0);
     RC_CHECK(strcmp(rc_error_name(0), "OK") == 0);
-    static const int unknown[] = {-9999, -9, -31, -49, -1000, -1014, 1, 32, -2147483647 - 1};
+    static const int unknown[] = {-9999, -9, -31, -50, -1000, -1014, 1, 32, -2147483647 - 1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         RC_CHECK(strcmp(rc_strerror(unknown[i]), "unknown error") == 0);
         RC_CHECK(strcmp(rc_error_name(unknown[i]), "UNKNOWN") == 0);

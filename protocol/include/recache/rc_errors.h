@@ -53,6 +53,7 @@ extern "C" {
     X(SHUTTING_DOWN, 46, "server shutting down")                                                   \
     X(SLOW_CONSUMER, 47, "output buffer limit exceeded")                                           \
     X(INTERNAL, 48, "internal server error")                                                       \
+    X(FORBIDDEN, 49, "operation reserved to the admin port on this server")                        \
     X(WRONG_KIND, 60, "wrong value kind: a list operation on a byte value or the reverse")         \
     X(BAD_LIST, 61, "malformed list: bad length, duplicate item id or non-finite score")           \
     X(TOO_MANY_ITEMS, 62, "more list items than the configured maximum (max-list-items)")          \
