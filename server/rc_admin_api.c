@@ -254,6 +254,7 @@ static void rc__cluster(rc_server *srv, rc_admin_reply *out)
             cJSON_AddStringToObject(p, "state", peers[i].state);
             rc__num(p, "last_exchange_ms", peers[i].last_exchange_ms);
             rc__num(p, "lag_ms", peers[i].lag_ms);
+            rc__num(p, "lag_records", peers[i].lag_records);
             cJSON_AddItemToArray(list, p);
         }
     }

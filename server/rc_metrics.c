@@ -314,6 +314,13 @@ static void rc__peers(rc__out *o, rc_server *srv)
         rc__printf(o, "recache_peer_lag_seconds{peer=\"%s\"} %.3f\n", label,
                    (double)peers[i].lag_ms / 1000.0);
     }
+    rc__family(o, "recache_peer_lag_records", "gauge",
+               "control records of each cluster peer this node has not applied yet");
+    for (size_t i = 0; i < n; i++) {
+        rc__label(peers[i].name, label, sizeof(label));
+        rc__printf(o, "recache_peer_lag_records{peer=\"%s\"} %llu\n", label,
+                   (unsigned long long)peers[i].lag_records);
+    }
     free(peers);
 }
 

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "rc_peers.h"
+#include "rc_hlc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -605,4 +606,23 @@ long rc_peers_stats_text(rc_peers *p, const rc_server *srv, char *buf, size_t ca
                     (unsigned long long)st.instance_id);
     }
     return (long)len;
+}
+
+size_t rc_peers_view(void *ctx, rc_peer_view *out, size_t cap)
+{
+    rc_peer_status st[RC_PEERS_MAX];
+    size_t n = rc_peers_snapshot(ctx, st, cap < RC_PEERS_MAX ? cap : RC_PEERS_MAX);
+    uint64_t now = rc_hlc_wall_ms();
+    for (size_t i = 0; i < n; i++) {
+        rc_peer_view *v = &out[i];
+        memset(v, 0, sizeof *v);
+        snprintf(v->name, sizeof v->name, "%.*s", (int)sizeof v->name - 1, st[i].addr);
+        snprintf(v->state, sizeof v->state, "%s", rc_peer_state_name(st[i].state));
+        bool ever = st[i].last_ok_ms_ago >= 0;
+        v->last_exchange_ms = ever ? now - (uint64_t)st[i].last_ok_ms_ago : 0;
+        bool caught_up = st[i].state == RC_PEER_UP && st[i].lag == 0;
+        v->lag_ms = caught_up ? 0 : (ever ? (uint64_t)st[i].last_ok_ms_ago : 0);
+        v->lag_records = st[i].lag;
+    }
+    return n;
 }

@@ -115,6 +115,13 @@ size_t rc_peers_snapshot(rc_peers *p, rc_peer_status *out, size_t max);
  */
 long rc_peers_stats_text(rc_peers *p, const rc_server *srv, char *buf, size_t cap);
 
+/*
+ * rc_peers_view - the admin port's rc_server.peer_list hook (ctx = the
+ * rc_peers): each peer's state, wall-clock time of its last successful
+ * exchange, and its lag.  Any thread; takes each peer's lock briefly.
+ */
+size_t rc_peers_view(void *ctx, rc_peer_view *out, size_t cap);
+
 /* rc_peer_state_name - "connecting", "up", "syncing", "down". */
 const char *rc_peer_state_name(uint8_t state);
 

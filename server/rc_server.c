@@ -664,6 +664,11 @@ static int rc__server_start(rc_server *srv, rc__startup *progress)
     /* Peers last: their merges publish to the workers' subscribers. */
     if (status == RC_EXIT_OK) {
         rc = rc_peers_start(srv, &srv->peers);
+        if (rc == 0 && srv->peers != NULL) {
+            srv->peer_list =
+                rc_peers_view; /* the admin port reports the peers (/cluster, /metrics) */
+            srv->peer_list_ctx = srv->peers;
+        }
         if (rc != 0)
             status = rc == RC_EINVAL ? RC_EXIT_CONFIG : RC_EXIT_FAILURE;
     }

@@ -196,7 +196,8 @@ typedef struct rc_peer_view {
     char name[128];            /* the peer's address, "host:port" */
     char state[32];            /* "up", "down", "catching-up", ... */
     uint64_t last_exchange_ms; /* wall-clock ms of the last control-state exchange (0 = never) */
-    uint64_t lag_ms;           /* how far its control state is behind this node's, in ms */
+    uint64_t lag_ms;           /* 0 when the last exchange caught up, else ms since it last did */
+    uint64_t lag_records;      /* the peer's control records this node has not applied yet */
 } rc_peer_view;
 typedef size_t (*rc_peer_list_fn)(void *ctx, rc_peer_view *out, size_t cap);
 

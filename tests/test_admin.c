@@ -364,6 +364,44 @@ static void test_keep_alive(void)
     rc_cli_result_free(&r);
 }
 
+/*
+ * A node started with --peers reports them on the admin port: /cluster
+ * lists each peer with its state, last exchange and lag, and /metrics has a
+ * lag sample per peer.
+ */
+static void test_cluster_peers_reported(void)
+{
+    rc_harness_server peer;
+    char peer_spec[64], want[128];
+    RC_CHECK_EQ_INT(rc_harness_start(&peer, NULL), 0);
+    snprintf(peer_spec, sizeof(peer_spec), "127.0.0.1:%u", peer.port);
+    admin_stop(&env);
+    const char *extra[] = {"--peers", peer_spec, "--gossip-ms", "100", NULL};
+    admin_start(&env, extra);
+    snprintf(want, sizeof(want), "{\"peer\":\"%s\",\"state\":\"up\"", peer_spec);
+    uint64_t deadline = rc_harness_now_ms() + 10000;
+    for (;;) { /* the first exchange has no signal of its own: poll, bounded */
+        char *b = admin_http(&env, NULL, "/cluster", NULL, 200);
+        int up = strstr(b, want) != NULL;
+        free(b);
+        if (up)
+            break;
+        RC_CHECK(rc_harness_now_ms() < deadline);
+        rc_harness_poll_pause();
+    }
+    char *b = admin_http(&env, NULL, "/cluster", NULL, 200);
+    CHECK_HAS(b, "\"lag_ms\":0");
+    CHECK_HAS(b, "\"lag_records\":0");
+    free(b);
+    b = admin_http(&env, NULL, "/metrics", NULL, 200);
+    snprintf(want, sizeof(want), "recache_peer_lag_records{peer=\"%s\"} 0", peer_spec);
+    CHECK_HAS(b, want);
+    snprintf(want, sizeof(want), "recache_peer_lag_seconds{peer=\"%s\"} 0.000", peer_spec);
+    CHECK_HAS(b, want);
+    free(b);
+    RC_CHECK_EQ_INT(rc_harness_stop(&peer), 0);
+}
+
 int main(void)
 {
     admin_env_init(&env);
@@ -376,6 +414,7 @@ int main(void)
     RC_TEST_RUN(test_ns_config_and_flush);
     RC_TEST_RUN(test_http_errors);
     RC_TEST_RUN(test_keep_alive);
+    RC_TEST_RUN(test_cluster_peers_reported);
     admin_env_free(&env);
     return 0;
 }
