@@ -30,6 +30,8 @@ static size_t rc__body_len(uint8_t kind, size_t name_len)
         return 1u + name_len + 8u;
     case RC_PEERWIRE_TAG:
         return 1u + name_len + 16u;
+    case RC_PEERWIRE_SUPPRESS:
+        return 1u + name_len + 21u; /* item, stamp, ttl_ms (u32), suppressed (u8) */
     default:
         return 0;
     }
@@ -52,6 +54,12 @@ long rc_peerwire_encode(const rc_peerwire_rec *r, uint8_t *buf, size_t cap)
     uint8_t *p = buf + 4 + r->name.len;
     if (r->kind == RC_PEERWIRE_VERSION) {
         rc__put64(p, r->version);
+    } else if (r->kind == RC_PEERWIRE_SUPPRESS) {
+        rc__put64(p, r->item);
+        rc__put64(p + 8, r->stamp);
+        for (unsigned i = 0; i < 4; i++)
+            p[16 + i] = (uint8_t)(r->ttl_ms >> (8 * i));
+        p[20] = r->suppressed ? 1u : 0u;
     } else {
         rc__put64(p, r->hard);
         rc__put64(p + 8, r->any);
@@ -81,6 +89,14 @@ int rc_peerwire_next(rc_slice *rest, rc_peerwire_rec *out)
         const uint8_t *v = p + 4 + name_len;
         if (p[0] == RC_PEERWIRE_VERSION) {
             out->version = rc__get64(v);
+        } else if (p[0] == RC_PEERWIRE_SUPPRESS) {
+            if (v[20] > 1u)
+                return RC_EBAD_FRAME;
+            out->item = rc__get64(v);
+            out->stamp = rc__get64(v + 8);
+            out->ttl_ms = (uint32_t)v[16] | (uint32_t)v[17] << 8 | (uint32_t)v[18] << 16 |
+                          (uint32_t)v[19] << 24;
+            out->suppressed = v[20];
         } else {
             out->hard = rc__get64(v);
             out->any = rc__get64(v + 8);

@@ -78,6 +78,17 @@ uint64_t rc_control_tag(rc_control *c, rc_slice tag, uint64_t hard, uint64_t any
     return rc_control_append(c, &r);
 }
 
+uint64_t rc_control_suppress(rc_control *c, rc_slice ns, uint64_t item, uint64_t stamp,
+                             bool suppressed, uint32_t ttl_ms)
+{
+    rc_control_rec r = rc__named(RC_CONTROL_SUPPRESS, ns);
+    r.item = item;
+    r.stamp = stamp;
+    r.ttl_ms = ttl_ms;
+    r.suppressed = suppressed ? 1u : 0u;
+    return rc_control_append(c, &r);
+}
+
 int rc_control_read(rc_control *c, uint64_t after, rc_control_rec *out, size_t max, size_t *n,
                     uint64_t *newest)
 {

@@ -32,13 +32,15 @@
 #define RECACHE_RC_CONTROL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "recache/rc_proto.h"
 
 enum rc_control_kind {
-    RC_CONTROL_VERSION = 1, /* name = namespace, version */
-    RC_CONTROL_TAG = 2,     /* name = tag, hard and any stamps */
+    RC_CONTROL_VERSION = 1,  /* name = namespace, version */
+    RC_CONTROL_TAG = 2,      /* name = tag, hard and any stamps */
+    RC_CONTROL_SUPPRESS = 3, /* name = namespace, item, stamp, ttl_ms, suppressed */
 };
 
 /* One control record.  Names are copied in (the ring owns its bytes). */
@@ -49,6 +51,9 @@ typedef struct rc_control_rec {
     uint8_t name[RC_WIRE_MAX_NS]; /* RC_WIRE_MAX_NS == RC_WIRE_MAX_TAG_LEN == 255 */
     uint64_t version;             /* VERSION */
     uint64_t hard, any;           /* TAG */
+    uint64_t item, stamp;         /* SUPPRESS */
+    uint32_t ttl_ms;              /* SUPPRESS: remaining suppression time (0 = none) */
+    uint8_t suppressed;           /* SUPPRESS: 1 suppressed, 0 unsuppressed */
 } rc_control_rec;
 
 typedef struct rc_control rc_control;
@@ -69,6 +74,10 @@ uint64_t rc_control_append(rc_control *c, const rc_control_rec *r);
 /* rc_control_version / rc_control_tag - append a VERSION / TAG record (name 1..255 bytes). */
 uint64_t rc_control_version(rc_control *c, rc_slice ns, uint64_t version);
 uint64_t rc_control_tag(rc_control *c, rc_slice tag, uint64_t hard, uint64_t any);
+
+/* rc_control_suppress - append a SUPPRESS record: item of ns (un)suppressed at stamp. */
+uint64_t rc_control_suppress(rc_control *c, rc_slice ns, uint64_t item, uint64_t stamp,
+                             bool suppressed, uint32_t ttl_ms);
 
 /*
  * rc_control_read - copy up to max records with sequence > after, oldest

@@ -200,13 +200,23 @@ static void rc__publish_ids(rc_server *srv, uint8_t kind, rc_slice ns, const uin
     free(buf);
 }
 
+/* rc__log_ids - one SUPPRESS control record per id, so peers merge the change by its stamp. */
+static void rc__log_ids(rc_server *srv, rc_slice ns, const uint64_t *ids, size_t n, uint64_t stamp,
+                        bool suppressed, uint32_t ttl_ms)
+{
+    for (size_t i = 0; i < n; i++)
+        rc_control_suppress(srv->control, ns, ids[i], stamp, suppressed, ttl_ms);
+}
+
 int rc_svc_suppress(rc_server *srv, rc_slice ns, uint64_t *ids, size_t n, uint32_t ttl_ms,
                     uint64_t now_ms, rc_store_suppress_result *out)
 {
     n = rc_ids_sort_unique(ids, n);
     int rc = rc_store_suppress(srv->store, ns, ids, n, ttl_ms, now_ms, out);
-    if (rc == 0)
+    if (rc == 0) {
         rc__publish_ids(srv, RC_EV_SUPPRESS, ns, ids, n);
+        rc__log_ids(srv, ns, ids, n, out->stamp, true, ttl_ms);
+    }
     return rc;
 }
 
@@ -215,9 +225,28 @@ int rc_svc_unsuppress(rc_server *srv, rc_slice ns, uint64_t *ids, size_t n, uint
 {
     n = rc_ids_sort_unique(ids, n);
     int rc = rc_store_unsuppress(srv->store, ns, ids, n, now_ms, out);
-    if (rc == 0)
+    if (rc == 0) {
         rc__publish_ids(srv, RC_EV_UNSUPPRESS, ns, ids, n);
+        rc__log_ids(srv, ns, ids, n, out->stamp, false, 0);
+    }
     return rc;
+}
+
+int rc_svc_merge_suppress(rc_server *srv, rc_slice ns, uint64_t item, uint64_t stamp,
+                          bool suppressed, uint32_t ttl_ms, unsigned *raised)
+{
+    *raised = 0;
+    /* The store's suppression TTLs run on the monotonic millisecond clock the workers use. */
+    int rc = rc_store_suppress_merge(srv->store, ns, item, stamp, suppressed, ttl_ms,
+                                     uv_hrtime() / 1000000u);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        *raised = 1;
+        rc__publish_ids(srv, suppressed ? RC_EV_SUPPRESS : RC_EV_UNSUPPRESS, ns, &item, 1);
+        rc__log_ids(srv, ns, &item, 1, stamp, suppressed, ttl_ms);
+    }
+    return 0;
 }
 
 void rc_svc_on_version(void *ctx, rc_slice ns, uint64_t version)

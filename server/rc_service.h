@@ -136,6 +136,16 @@ int rc_svc_merge_version(rc_server *srv, rc_slice ns, uint64_t version);
 int rc_svc_merge_tag(rc_server *srv, rc_slice tag, uint64_t hard, uint64_t any, unsigned *raised);
 
 /*
+ * rc_svc_merge_suppress - a peer's record for one item of ns: applied when
+ * its stamp is later than the one held here (rc_store_suppress_merge); an
+ * applied record publishes SUPPRESS or UNSUPPRESS (so near-caches filter,
+ * exactly as for a request) and is appended to the control log, so it
+ * travels on; *raised = 1 when applied.  Returns 0 or the store's error.
+ */
+int rc_svc_merge_suppress(rc_server *srv, rc_slice ns, uint64_t item, uint64_t stamp,
+                          bool suppressed, uint32_t ttl_ms, unsigned *raised);
+
+/*
  * rc_svc_on_version - the store's on_version hook (ctx = the server):
  * publishes BUMP and appends the version to the control log.
  */

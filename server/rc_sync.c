@@ -41,10 +41,16 @@ static bool rc__put(rc__page *pg, const rc_peerwire_rec *r)
 static rc_peerwire_rec rc__control_wire(const rc_control_rec *c)
 {
     rc_peerwire_rec r = {.name = {c->name, c->name_len}};
-    r.kind = c->kind == RC_CONTROL_VERSION ? RC_PEERWIRE_VERSION : RC_PEERWIRE_TAG;
+    r.kind = c->kind == RC_CONTROL_VERSION ? RC_PEERWIRE_VERSION
+             : c->kind == RC_CONTROL_TAG   ? RC_PEERWIRE_TAG
+                                           : RC_PEERWIRE_SUPPRESS;
     r.version = c->version;
     r.hard = c->hard;
     r.any = c->any;
+    r.item = c->item;
+    r.stamp = c->stamp;
+    r.ttl_ms = c->ttl_ms;
+    r.suppressed = c->suppressed;
     return r;
 }
 
@@ -161,6 +167,9 @@ int rc_sync_apply(rc_server *srv, rc_slice value, rc_sync_applied *out)
         unsigned raised = 0;
         if (r.kind == RC_PEERWIRE_VERSION) {
             rc = rc_svc_merge_version(srv, r.name, r.version);
+        } else if (r.kind == RC_PEERWIRE_SUPPRESS) {
+            rc = rc_svc_merge_suppress(srv, r.name, r.item, r.stamp, r.suppressed != 0, r.ttl_ms,
+                                       &raised);
         } else if (r.kind == RC_PEERWIRE_TAG) {
             rc = rc_svc_merge_tag(srv, r.name, r.hard, r.any, &raised);
             uint64_t ms = rc_hlc_ms(r.any > r.hard ? r.any : r.hard), wall = rc_hlc_wall_ms();

@@ -379,6 +379,52 @@ static void test_queue_overflow_flushes(void)
     stop_all();
 }
 
+/*
+ * Lists over the cluster: routed like values; suppression is a loud
+ * broadcast (a dead node makes it RC_EPARTIAL and the CLI exit 4) that is
+ * replayed to the node when it comes back, before it serves.
+ */
+static void test_lists_and_suppression(void)
+{
+    start_all();
+    rc_cluster *cl = open_cluster(2000, 3);
+    const rc_list_item items[] = {{7, 3.0f}, {8, 2.0f}, {9, 1.0f}};
+    char key[32];
+    key_owned_by(cl, "recs", 1, key, sizeof key, 0);
+    RC_CHECK_RC(rc_cluster_list_set(cl, "recs", key, strlen(key), items, 3, NULL, NULL), 0);
+    rc_list l;
+    RC_CHECK_RC(rc_cluster_list_get(cl, "recs", key, strlen(key), NULL, &l), 0);
+    RC_CHECK_EQ_U64(l.n, 3);
+    rc_list_free(&l);
+    const uint64_t eight = 8;
+    size_t removed = 0;
+    RC_CHECK_RC(rc_cluster_list_remove(cl, "recs", key, strlen(key), &eight, 1, 0, &removed), 0);
+    RC_CHECK_EQ_U64(removed, 1);
+    uint16_t port = srv[1].port;
+    kill(srv[1].pid, SIGKILL);
+    RC_CHECK(rc_harness_stop(&srv[1]) == 128 + SIGKILL);
+    rc_node_result r[NODES];
+    const uint64_t seven = 7;
+    RC_CHECK_RC(rc_cluster_suppress(cl, "recs", &seven, 1, 0, r), RC_EPARTIAL);
+    RC_CHECK(r[0].status == 0 && r[0].value != 0 && r[2].status == 0 && r[1].status != 0);
+    char spec[128];
+    snprintf(spec, sizeof spec, "%s,%s,%s", names[0], names[1], names[2]);
+    rc_cli_result res =
+        rc_harness_cli_expect(&srv[0], 4, "--cluster", spec, "suppress", "recs", "5", NULL);
+    RC_CHECK(strstr(res.out, "status=ok stamp=") != NULL);
+    rc_cli_result_free(&res);
+    /* Back on its port and caught up: the suppression it missed was replayed first. */
+    start_node(1, port, NULL);
+    wait_up(cl, 1);
+    RC_CHECK_RC(rc_cluster_list_set(cl, "recs", key, strlen(key), items, 3, NULL, NULL), 0);
+    RC_CHECK_RC(rc_cluster_list_get(cl, "recs", key, strlen(key), NULL, &l), 0);
+    RC_CHECK_EQ_U64(l.n, 2);
+    RC_CHECK(l.items[0].id == 8 && l.items[1].id == 9);
+    rc_list_free(&l);
+    rc_cluster_close(cl);
+    stop_all();
+}
+
 static void test_l1_skips_unhealthy_node(void)
 {
     start_all();
@@ -429,6 +475,7 @@ int main(void)
     RC_TEST_RUN(test_broadcast_fails_loudly);
     RC_TEST_RUN(test_replay_before_serving);
     RC_TEST_RUN(test_queue_overflow_flushes);
+    RC_TEST_RUN(test_lists_and_suppression);
     RC_TEST_RUN(test_l1_skips_unhealthy_node);
     return 0;
 }

@@ -558,12 +558,74 @@ static void test_events_through_gossip(void)
     node_stop(&b);
 }
 
+/* list_ids - the ids of ns/key's list as node n serves it (0 on a miss). */
+static size_t list_ids(node *n, const char *ns, const char *key, uint64_t *ids, size_t cap)
+{
+    rc_list l;
+    int rc = rc_list_get(n->c, ns, key, strlen(key), NULL, &l);
+    if (rc == RC_EMISS)
+        return 0;
+    RC_CHECK_RC(rc, 0);
+    size_t k = 0;
+    for (; k < l.n && k < cap; k++)
+        ids[k] = l.items[k].id;
+    rc_list_free(&l);
+    return k;
+}
+
+static bool b_hides_7(void *ctx)
+{
+    node *b = ctx;
+    uint64_t ids[4];
+    return list_ids(b, "recs", "u1", ids, 4) == 2 && ids[0] == 8 && ids[1] == 9;
+}
+
+static bool b_shows_7(void *ctx)
+{
+    node *b = ctx;
+    uint64_t ids[4];
+    return list_ids(b, "recs", "u1", ids, 4) == 3;
+}
+
+/*
+ * Suppression converges by anti-entropy, like tag invalidations: an item
+ * suppressed on A only is hidden from B's lists within the bound, B's
+ * subscribers are told (so their near-caches filter), and a later
+ * unsuppression on A wins over it by stamp.
+ */
+static void test_suppression_through_gossip(void)
+{
+    node a, b;
+    node_init(&a);
+    node_init(&b);
+    node_peers(&a, (node *const[]){&b, NULL});
+    node_peers(&b, (node *const[]){&a, NULL});
+    node_start(&a);
+    node_start(&b);
+    const rc_list_item items[] = {{7, 3.0f}, {8, 2.0f}, {9, 1.0f}};
+    RC_CHECK_RC(rc_list_set(b.c, "recs", "u1", 2, items, 3, NULL, NULL), 0);
+    rc_client *sub = rc_harness_client(&b.srv);
+    RC_CHECK_RC(rc_subscribe(sub, NULL, 0, 0, 0, NULL, NULL), 0);
+    const uint64_t seven = 7;
+    RC_CHECK_RC(rc_suppress(a.c, "recs", &seven, 1, 0, NULL), 0);
+    report_convergence("suppression: B hides the item A suppressed",
+                       wait_for(b_hides_7, &b, "B hides item 7"));
+    rc_event ev = next_of_kind(sub, RC_EVENT_SUPPRESS);
+    RC_CHECK_MEM(ev.ns, ev.ns_len, "recs", 4);
+    RC_CHECK_RC(rc_unsuppress(a.c, "recs", &seven, 1, NULL), 0);
+    wait_for(b_shows_7, &b, "B shows item 7 again");
+    rc_close(sub);
+    node_stop(&a);
+    node_stop(&b);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     RC_TEST_RUN(test_three_nodes);
     RC_TEST_RUN(test_x_y_over_the_wire);
     RC_TEST_RUN(test_events_through_gossip);
+    RC_TEST_RUN(test_suppression_through_gossip);
     RC_TEST_RUN(test_paging_and_overrun);
     return 0;
 }

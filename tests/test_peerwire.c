@@ -41,6 +41,33 @@ static void test_round_trip(void)
     RC_CHECK_EQ_INT(rc_peerwire_next(&rest, &got), 0);
 }
 
+/* A SUPPRESS record keeps every field; a suppressed flag other than 0 or 1 is malformed. */
+static void test_suppress_round_trip(void)
+{
+    uint8_t buf[RC_PEERWIRE_MAX_RECORD];
+    rc_peerwire_rec r = {.kind = RC_PEERWIRE_SUPPRESS,
+                         .name = rc_slice_str("recs"),
+                         .item = 0x0102030405060708ull,
+                         .stamp = 0x1122334455667788ull,
+                         .ttl_ms = 0xA0B0C0D0u,
+                         .suppressed = 1};
+    long n = rc_peerwire_encode(&r, buf, sizeof(buf));
+    RC_CHECK_EQ_INT(n, 3 + 1 + 4 + 21);
+    rc_slice rest = {buf, (uint32_t)n};
+    rc_peerwire_rec got;
+    RC_CHECK_EQ_INT(rc_peerwire_next(&rest, &got), 1);
+    RC_CHECK_EQ_INT(got.kind, RC_PEERWIRE_SUPPRESS);
+    RC_CHECK_MEM(got.name.ptr, got.name.len, "recs", 4);
+    RC_CHECK_EQ_U64(got.item, r.item);
+    RC_CHECK_EQ_U64(got.stamp, r.stamp);
+    RC_CHECK_EQ_U64(got.ttl_ms, r.ttl_ms);
+    RC_CHECK_EQ_INT(got.suppressed, 1);
+    RC_CHECK_EQ_INT(rest.len, 0);
+    buf[n - 1] = 2;
+    rest = (rc_slice){buf, (uint32_t)n};
+    RC_CHECK_EQ_INT(rc_peerwire_next(&rest, &got), RC_EBAD_FRAME);
+}
+
 static void test_encode_refusals(void)
 {
     uint8_t buf[16];
@@ -103,6 +130,7 @@ static void test_malformed(void)
 int main(void)
 {
     RC_TEST_RUN(test_round_trip);
+    RC_TEST_RUN(test_suppress_round_trip);
     RC_TEST_RUN(test_encode_refusals);
     RC_TEST_RUN(test_unknown_kind_skipped);
     RC_TEST_RUN(test_malformed);

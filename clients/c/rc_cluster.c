@@ -363,10 +363,8 @@ int rc_cluster_owner(rc_cluster *cl, const char *ns, const void *key, size_t key
  * node turns out to be unavailable.  *served (may be NULL) receives the node
  * that answered and whether it was a failover.
  */
-typedef int (*rc__node_call)(rc_client *c, void *ctx, bool failover);
-
-static int rc__routed(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
-                      rc__node_call run, void *ctx, size_t *served)
+int rc__cl_routed(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                  rc__node_call run, void *ctx, size_t *served)
 {
     size_t order[RC__CLUSTER_MAX_NODES];
     int err = rc__rank(cl, ns, key, key_len, order);
@@ -433,7 +431,7 @@ typedef struct rc__op {
 } rc__op;
 
 /* rc__min - reads carry the highest version seen as min_version. */
-static uint64_t rc__min(rc_cluster *cl, const char *ns, uint64_t asked)
+uint64_t rc__cl_min(rc_cluster *cl, const char *ns, uint64_t asked)
 {
     uint64_t seen = rc_cluster_ns_version(cl, ns);
     return asked > seen ? asked : seen;
@@ -459,22 +457,24 @@ int rc_cluster_get(rc_cluster *cl, const char *ns, const void *key, size_t key_l
     if (opts)
         op.get = *opts;
     if (ns)
-        op.get.min_version = rc__min(cl, ns, op.get.min_version);
-    return rc__routed(cl, ns, key, key_len, rc__call_get, &op, NULL);
+        op.get.min_version = rc__cl_min(cl, ns, op.get.min_version);
+    return rc__cl_routed(cl, ns, key, key_len, rc__call_get, &op, NULL);
+}
+
+rc_set_options rc__cl_capped(const rc_cluster *cl, const rc_set_options *opts)
+{
+    rc_set_options capped = opts ? *opts : (rc_set_options){.stale_ms = RC_STALE_DEFAULT};
+    /* A divergent copy must die quickly: cap its TTL (0 = namespace default, uncapped). */
+    if (capped.ttl_ms == 0 || capped.ttl_ms > cl->o.failover_ttl_ms)
+        capped.ttl_ms = cl->o.failover_ttl_ms;
+    return capped;
 }
 
 static int rc__call_set(rc_client *c, void *ctx, bool failover)
 {
     rc__op *op = ctx;
-    rc_set_options capped = op->set ? *op->set : (rc_set_options){.stale_ms = RC_STALE_DEFAULT};
-    const rc_set_options *o = op->set;
-    if (failover) {
-        /* A divergent copy must die quickly: cap its TTL (0 = namespace default, uncapped). */
-        uint32_t cap = op->cl->o.failover_ttl_ms;
-        if (capped.ttl_ms == 0 || capped.ttl_ms > cap)
-            capped.ttl_ms = cap;
-        o = &capped;
-    }
+    rc_set_options capped = rc__cl_capped(op->cl, op->set);
+    const rc_set_options *o = failover ? &capped : op->set;
     int err = rc_set(c, op->ns, op->key, op->key_len, op->value, op->value_len, o, op->info);
     if (err == 0)
         rc__cl_see_version(op->cl, op->ns, op->info->ns_version);
@@ -482,8 +482,8 @@ static int rc__call_set(rc_client *c, void *ctx, bool failover)
 }
 
 /* rc__shadow_owner - after a failover write: the owner must drop its copy before it serves. */
-static void rc__shadow_owner(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
-                             size_t served, uint64_t version)
+void rc__cl_shadow_owner(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                         size_t served, uint64_t version)
 {
     size_t owner;
     if (rc_cluster_owner(cl, ns, key, key_len, &owner) == 0 && owner != served)
@@ -506,9 +506,9 @@ int rc_cluster_set(rc_cluster *cl, const char *ns, const void *key, size_t key_l
                  .set = opts,
                  .info = info ? info : &local};
     size_t served = 0;
-    int err = rc__routed(cl, ns, key, key_len, rc__call_set, &op, &served);
+    int err = rc__cl_routed(cl, ns, key, key_len, rc__call_set, &op, &served);
     if (err == 0)
-        rc__shadow_owner(cl, ns, key, key_len, served, opts ? opts->version : 0);
+        rc__cl_shadow_owner(cl, ns, key, key_len, served, opts ? opts->version : 0);
     return err;
 }
 
@@ -546,7 +546,7 @@ static int rc__key_invalidation(rc_cluster *cl, const char *ns, const void *key,
     if (err != 0)
         return err;
     size_t served = cl->n;
-    err = rc__routed(cl, ns, key, key_len, rc__call_key_op, &op, &served);
+    err = rc__cl_routed(cl, ns, key, key_len, rc__call_key_op, &op, &served);
     int qmode = mode < 0 ? RC_HARD : mode;
     if (served != order[0] || err == RC_ETIMEDOUT || err == RC_ENO_NODE)
         rc__cl_queue_key(cl, order[0], ns, key, key_len, qmode, version);
@@ -605,9 +605,9 @@ int rc_cluster_lget(rc_cluster *cl, const char *ns, const void *key, size_t key_
     if (opts)
         op.lget = *opts;
     if (ns)
-        op.lget.min_version = rc__min(cl, ns, op.lget.min_version);
+        op.lget.min_version = rc__cl_min(cl, ns, op.lget.min_version);
     size_t served = 0;
-    int err = rc__routed(cl, ns, key, key_len, rc__call_lget, &op, &served);
+    int err = rc__cl_routed(cl, ns, key, key_len, rc__call_lget, &op, &served);
     if (node)
         *node = served;
     return err;
@@ -658,8 +658,8 @@ int rc_cluster_get_or_fill(rc_cluster *cl, const char *ns, const void *key, size
     if (opts)
         op.gof = *opts;
     if (ns)
-        op.gof.min_version = rc__min(cl, ns, op.gof.min_version);
-    return rc__routed(cl, ns, key, key_len, rc__call_gof, &op, NULL);
+        op.gof.min_version = rc__cl_min(cl, ns, op.gof.min_version);
+    return rc__cl_routed(cl, ns, key, key_len, rc__call_gof, &op, NULL);
 }
 
 /* ---- pipelined reads ---------------------------------------------------------------------- */

@@ -22,10 +22,12 @@
 
 /* Kinds of queued operation, replayed in order on a recovered node. */
 enum rc__qkind {
-    RC__Q_KEY,   /* INVALIDATE_KEY (mode) of ns/key at version */
-    RC__Q_TAG,   /* INVALIDATE_TAG (mode) */
-    RC__Q_FLUSH, /* FLUSH */
-    RC__Q_NSCONF /* NS_CONFIG ns text */
+    RC__Q_KEY,       /* INVALIDATE_KEY (mode) of ns/key at version */
+    RC__Q_TAG,       /* INVALIDATE_TAG (mode) */
+    RC__Q_FLUSH,     /* FLUSH */
+    RC__Q_NSCONF,    /* NS_CONFIG ns text */
+    RC__Q_SUPPRESS,  /* SUPPRESS ns ids for ttl_ms */
+    RC__Q_UNSUPPRESS /* UNSUPPRESS ns ids */
 };
 
 typedef struct rc__qop {
@@ -35,7 +37,10 @@ typedef struct rc__qop {
     char *ns;  /* KEY, NSCONF (malloc'ed) */
     char *key; /* KEY (malloc'ed, key_len bytes); TAG: the tag (NUL-terminated) */
     size_t key_len;
-    char *text; /* NSCONF settings (malloc'ed) */
+    char *text;    /* NSCONF settings (malloc'ed) */
+    uint64_t *ids; /* SUPPRESS, UNSUPPRESS (malloc'ed, nids) */
+    size_t nids;
+    uint32_t ttl_ms;
 } rc__qop;
 
 typedef struct rc__cnode {
@@ -99,6 +104,25 @@ void rc__cl_queue_key(rc_cluster *cl, size_t i, const char *ns, const void *key,
 
 /* rc__cl_qop_free - free an op's strings. */
 void rc__cl_qop_free(rc__qop *op);
+
+/*
+ * rc__cl_routed - run `run` on the first usable node of the key's ranking,
+ * failing over while nodes turn out unavailable; *served (may be NULL) =
+ * the node that answered.  `failover` tells run it is not the owner.
+ */
+typedef int (*rc__node_call)(rc_client *c, void *ctx, bool failover);
+int rc__cl_routed(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                  rc__node_call run, void *ctx, size_t *served);
+
+/* rc__cl_min - a read's min_version: the larger of the one asked and the newest seen. */
+uint64_t rc__cl_min(rc_cluster *cl, const char *ns, uint64_t asked);
+
+/* rc__cl_shadow_owner - a write served by a failover node: queue the owner an invalidation. */
+void rc__cl_shadow_owner(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                         size_t served, uint64_t version);
+
+/* rc__cl_capped - opts with the TTL capped at failover_ttl_ms (for a write on a failover node). */
+rc_set_options rc__cl_capped(const rc_cluster *cl, const rc_set_options *opts);
 
 /*
  * rc__cl_catch_up - node i answered a probe: flush it if its queue

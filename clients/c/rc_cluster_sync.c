@@ -34,6 +34,7 @@ void rc__cl_qop_free(rc__qop *op)
     free(op->ns);
     free(op->key);
     free(op->text);
+    free(op->ids);
     memset(op, 0, sizeof *op);
 }
 
@@ -43,7 +44,9 @@ static void rc__drop_invalidations(rc_cluster *cl, rc__cnode *n)
     size_t kept = 0, cap = cl->o.max_queue;
     for (size_t k = 0; k < n->q_len; k++) {
         rc__qop *op = &n->queue[(n->q_head + k) % cap];
-        if (op->kind == RC__Q_NSCONF) {
+        /* A flush drops entries, not settings or suppressions: those are kept. */
+        if (op->kind == RC__Q_NSCONF || op->kind == RC__Q_SUPPRESS ||
+            op->kind == RC__Q_UNSUPPRESS) {
             n->queue[(n->q_head + kept) % cap] = *op;
             if (kept != k)
                 memset(op, 0, sizeof *op);
@@ -112,6 +115,10 @@ static int rc__run_op(rc_client *c, const rc__qop *op)
         return rc_invalidate_tag(c, op->key, op->mode, NULL);
     case RC__Q_FLUSH:
         return rc_flush(c);
+    case RC__Q_SUPPRESS:
+        return rc_suppress(c, op->ns, op->ids, op->nids, op->ttl_ms, NULL);
+    case RC__Q_UNSUPPRESS:
+        return rc_unsuppress(c, op->ns, op->ids, op->nids, NULL);
     default:
         err = rc_ns_config(c, op->ns, op->text, &text);
         free(text);
@@ -183,6 +190,12 @@ static rc__qop rc__copy_op(const rc__qop *op)
     copy.ns = op->ns ? strdup(op->ns) : NULL;
     copy.text = op->text ? strdup(op->text) : NULL;
     copy.key = NULL;
+    copy.ids = NULL;
+    if (op->ids) {
+        copy.ids = malloc(op->nids * sizeof *op->ids);
+        if (copy.ids)
+            memcpy(copy.ids, op->ids, op->nids * sizeof *op->ids);
+    }
     if (op->key) {
         copy.key = malloc(op->key_len + 1u);
         if (copy.key)
@@ -211,6 +224,10 @@ static int rc__send_one(rc_cluster *cl, size_t i, const rc__bcast *b, rc_node_re
         err = rc_bump(c, b->op.ns, b->to, &r->value);
     } else if (b->op.kind == RC__Q_TAG) {
         err = rc_invalidate_tag(c, b->op.key, b->op.mode, &r->value);
+    } else if (b->op.kind == RC__Q_SUPPRESS) {
+        err = rc_suppress(c, b->op.ns, b->op.ids, b->op.nids, b->op.ttl_ms, &r->value);
+    } else if (b->op.kind == RC__Q_UNSUPPRESS) {
+        err = rc_unsuppress(c, b->op.ns, b->op.ids, b->op.nids, &r->value);
     } else {
         err = rc__run_op(c, &b->op);
     }
@@ -291,5 +308,28 @@ int rc_cluster_ns_config(rc_cluster *cl, const char *ns, const char *settings,
     if (cl == NULL || ns == NULL || settings == NULL)
         return RC_EINVAL;
     rc__bcast b = {.op = {.kind = RC__Q_NSCONF, .ns = (char *)ns, .text = (char *)settings}};
+    return rc__broadcast(cl, &b, results);
+}
+
+int rc_cluster_suppress(rc_cluster *cl, const char *ns, const uint64_t *ids, size_t n,
+                        uint32_t ttl_ms, rc_node_result *results)
+{
+    if (cl == NULL || ns == NULL || ids == NULL || n == 0)
+        return RC_EINVAL;
+    rc__bcast b = {.op = {.kind = RC__Q_SUPPRESS,
+                          .ns = (char *)ns,
+                          .ids = (uint64_t *)ids,
+                          .nids = n,
+                          .ttl_ms = ttl_ms}};
+    return rc__broadcast(cl, &b, results);
+}
+
+int rc_cluster_unsuppress(rc_cluster *cl, const char *ns, const uint64_t *ids, size_t n,
+                          rc_node_result *results)
+{
+    if (cl == NULL || ns == NULL || ids == NULL || n == 0)
+        return RC_EINVAL;
+    rc__bcast b = {
+        .op = {.kind = RC__Q_UNSUPPRESS, .ns = (char *)ns, .ids = (uint64_t *)ids, .nids = n}};
     return rc__broadcast(cl, &b, results);
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_lists.h"
 
 static const char *const cli__states[] = {"up", "down", "probing", "resyncing"};
 
@@ -215,6 +216,28 @@ static int cli__ns_config(rc_cluster *cl, cli_args *a)
     return cli__broadcast_report(cl, err, r, NULL);
 }
 
+/* suppress / unsuppress NS ID...: a broadcast, one line per node (stamp=S), exit 4 if partial. */
+static int cli__suppress(rc_cluster *cl, cli_args *a, int unsuppress)
+{
+    rc_node_result r[64];
+    uint64_t *ids = cli_lists_parse_ids(a->pos + 1, a->npos - 1);
+    if (ids == NULL)
+        return CLI_ERROR;
+    size_t n = (size_t)(a->npos - 1);
+    int err = unsuppress ? rc_cluster_unsuppress(cl, a->pos[0], ids, n, r)
+                         : rc_cluster_suppress(cl, a->pos[0], ids, n, a->set.ttl_ms, r);
+    free(ids);
+    return cli__broadcast_report(cl, err, r, "stamp");
+}
+
+/* cli__list_status - the exit status of a cli_lists_* result (errors reported here). */
+static int cli__list_status(int rc)
+{
+    if (rc < 0)
+        return cli_fail(NULL, rc);
+    return rc == CLI_LISTS_USAGE ? CLI_ERROR : CLI_OK;
+}
+
 /* ---- per-node reports ------------------------------------------------------------------------ */
 
 /*
@@ -248,6 +271,9 @@ static int cli__each_node(rc_cluster *cl, const char *name, cli_args *a)
                    info->instance_id);
         } else if (strcmp(name, "stats") == 0) {
             err = rc_stats(c, a->npos > 0 ? a->pos[0] : NULL, &text);
+        } else if (strcmp(name, "suppressed") == 0) {
+            int rc = cli_lists_suppressed(c, a->pos[0]);
+            err = rc < 0 ? rc : 0;
         } else {
             err = rc_ns_info(c, a->pos[0], &text, &version);
         }
@@ -395,8 +421,20 @@ int cli_cluster_run(const char *spec, const rc_client_options *conn, const char 
         status = cli__flush(cl, a);
     else if (strcmp(name, "ns-config") == 0)
         status = cli__ns_config(cl, a);
+    else if (strcmp(name, "list-set") == 0)
+        status = cli__list_status(
+            cli_lists_set(NULL, cl, a->pos[0], a->pos[1], a->pos + 2, a->npos - 2, &a->set));
+    else if (strcmp(name, "list-get") == 0)
+        status = cli__list_status(
+            cli_lists_get(NULL, cl, a->pos[0], a->pos[1], &a->get, a->top, a->exclude, a->verbose));
+    else if (strcmp(name, "list-remove") == 0)
+        status = cli__list_status(cli_lists_remove(NULL, cl, a->pos[0], a->pos[1], a->pos + 2,
+                                                   a->npos - 2, a->get.version));
+    else if (strcmp(name, "suppress") == 0 || strcmp(name, "unsuppress") == 0)
+        status = cli__suppress(cl, a, name[0] == 'u');
     else if (strcmp(name, "ping") == 0 || strcmp(name, "hello") == 0 ||
-             strcmp(name, "stats") == 0 || strcmp(name, "ns-info") == 0)
+             strcmp(name, "stats") == 0 || strcmp(name, "ns-info") == 0 ||
+             strcmp(name, "suppressed") == 0)
         status = cli__each_node(cl, name, a);
     else if (strcmp(name, "cluster-info") == 0)
         status = cli__cluster_info(cl, a);

@@ -30,8 +30,8 @@ bad:
     return -1;
 }
 
-/* cli__parse_ids - n ids from argv-style strings into a malloc'ed array. */
-static uint64_t *cli__parse_ids(const char *const *args, int n)
+/* cli_lists_parse_ids - n ids from argv-style strings into a malloc'ed array (see cli_lists.h). */
+uint64_t *cli_lists_parse_ids(const char *const *args, int n)
 {
     uint64_t *ids = calloc((size_t)n + 1u, sizeof(*ids));
     if (ids == NULL)
@@ -44,8 +44,8 @@ static uint64_t *cli__parse_ids(const char *const *args, int n)
     return ids;
 }
 
-int cli_lists_set(rc_client *c, const char *ns, const char *key, const char *const *items, int n,
-                  const rc_set_options *set)
+int cli_lists_set(rc_client *c, rc_cluster *cl, const char *ns, const char *key,
+                  const char *const *items, int n, const rc_set_options *set)
 {
     rc_list_item *list = calloc((size_t)n + 1u, sizeof(*list));
     if (list == NULL)
@@ -67,7 +67,8 @@ int cli_lists_set(rc_client *c, const char *ns, const char *key, const char *con
         }
     }
     rc_write_info info;
-    int err = rc_list_set(c, ns, key, strlen(key), list, (size_t)n, set, &info);
+    int err = cl ? rc_cluster_list_set(cl, ns, key, strlen(key), list, (size_t)n, set, &info)
+                 : rc_list_set(c, ns, key, strlen(key), list, (size_t)n, set, &info);
     free(list);
     if (err)
         return err;
@@ -108,8 +109,8 @@ static int cli__parse_exclude(const char *s, uint64_t **out, size_t *n)
     return 0;
 }
 
-int cli_lists_get(rc_client *c, const char *ns, const char *key, const rc_get_options *get,
-                  uint32_t top, const char *exclude, int verbose)
+int cli_lists_get(rc_client *c, rc_cluster *cl, const char *ns, const char *key,
+                  const rc_get_options *get, uint32_t top, const char *exclude, int verbose)
 {
     rc_list_get_options o = {.version = get->version, .min_version = get->min_version, .top = top};
     uint64_t *ids;
@@ -118,7 +119,8 @@ int cli_lists_get(rc_client *c, const char *ns, const char *key, const rc_get_op
         return err;
     o.exclude = ids;
     rc_list l;
-    err = rc_list_get(c, ns, key, strlen(key), &o, &l);
+    err = cl ? rc_cluster_list_get(cl, ns, key, strlen(key), &o, &l)
+             : rc_list_get(c, ns, key, strlen(key), &o, &l);
     free(ids);
     if (err) {
         if (err == RC_EMISS && verbose)
@@ -140,14 +142,16 @@ int cli_lists_get(rc_client *c, const char *ns, const char *key, const rc_get_op
     return 0;
 }
 
-int cli_lists_remove(rc_client *c, const char *ns, const char *key, const char *const *args, int n,
-                     uint64_t version)
+int cli_lists_remove(rc_client *c, rc_cluster *cl, const char *ns, const char *key,
+                     const char *const *args, int n, uint64_t version)
 {
-    uint64_t *ids = cli__parse_ids(args, n);
+    uint64_t *ids = cli_lists_parse_ids(args, n);
     if (ids == NULL)
         return CLI_LISTS_USAGE;
     size_t removed;
-    int err = rc_list_remove(c, ns, key, strlen(key), ids, (size_t)n, version, &removed);
+    int err =
+        cl ? rc_cluster_list_remove(cl, ns, key, strlen(key), ids, (size_t)n, version, &removed)
+           : rc_list_remove(c, ns, key, strlen(key), ids, (size_t)n, version, &removed);
     free(ids);
     if (err)
         return err;
@@ -158,7 +162,7 @@ int cli_lists_remove(rc_client *c, const char *ns, const char *key, const char *
 int cli_lists_suppress(rc_client *c, const char *ns, const char *const *args, int n,
                        uint32_t ttl_ms, int unsuppress)
 {
-    uint64_t *ids = cli__parse_ids(args, n);
+    uint64_t *ids = cli_lists_parse_ids(args, n);
     if (ids == NULL)
         return CLI_LISTS_USAGE;
     uint64_t stamp;

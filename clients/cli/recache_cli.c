@@ -659,19 +659,19 @@ static int cli_lists_status(rc_client *c, int rc)
 static int cmd_list_set(rc_client *c, cli_args *a)
 {
     return cli_lists_status(
-        c, cli_lists_set(c, a->pos[0], a->pos[1], a->pos + 2, a->npos - 2, &a->set));
+        c, cli_lists_set(c, NULL, a->pos[0], a->pos[1], a->pos + 2, a->npos - 2, &a->set));
 }
 
 static int cmd_list_get(rc_client *c, cli_args *a)
 {
     return cli_lists_status(
-        c, cli_lists_get(c, a->pos[0], a->pos[1], &a->get, a->top, a->exclude, a->verbose));
+        c, cli_lists_get(c, NULL, a->pos[0], a->pos[1], &a->get, a->top, a->exclude, a->verbose));
 }
 
 static int cmd_list_remove(rc_client *c, cli_args *a)
 {
-    return cli_lists_status(
-        c, cli_lists_remove(c, a->pos[0], a->pos[1], a->pos + 2, a->npos - 2, a->get.version));
+    return cli_lists_status(c, cli_lists_remove(c, NULL, a->pos[0], a->pos[1], a->pos + 2,
+                                                a->npos - 2, a->get.version));
 }
 
 static int cmd_suppress(rc_client *c, cli_args *a)

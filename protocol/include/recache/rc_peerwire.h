@@ -31,19 +31,24 @@ extern "C" {
 #endif
 
 enum rc_peerwire_kind {
-    RC_PEERWIRE_VERSION = 1, /* a namespace's current version */
-    RC_PEERWIRE_TAG = 2,     /* a tag's invalidation stamps (hard, any) */
+    RC_PEERWIRE_VERSION = 1,  /* a namespace's current version */
+    RC_PEERWIRE_TAG = 2,      /* a tag's invalidation stamps (hard, any) */
+    RC_PEERWIRE_SUPPRESS = 3, /* one item's suppression state in a namespace, with its stamp */
 };
 
-/* Largest encoded record: kind, length, name length, 255-byte name, two u64. */
-#define RC_PEERWIRE_MAX_RECORD (1u + 2u + 1u + 255u + 16u)
+/* Largest encoded record: kind, length, name length, 255-byte name, SUPPRESS's 21 bytes. */
+#define RC_PEERWIRE_MAX_RECORD (1u + 2u + 1u + 255u + 21u)
 
 typedef struct rc_peerwire_rec {
-    uint8_t kind;     /* enum rc_peerwire_kind; other values are skipped by the decoder */
-    rc_slice name;    /* namespace (VERSION) or tag (TAG), 1..255 bytes */
-    uint64_t version; /* VERSION */
-    uint64_t hard;    /* TAG: stamp of the newest hard invalidation (0 = none) */
-    uint64_t any;     /* TAG: stamp of the newest invalidation of any mode */
+    uint8_t kind;       /* enum rc_peerwire_kind; other values are skipped by the decoder */
+    rc_slice name;      /* namespace (VERSION) or tag (TAG), 1..255 bytes */
+    uint64_t version;   /* VERSION */
+    uint64_t hard;      /* TAG: stamp of the newest hard invalidation (0 = none) */
+    uint64_t any;       /* TAG: stamp of the newest invalidation of any mode */
+    uint64_t item;      /* SUPPRESS: the item id */
+    uint64_t stamp;     /* SUPPRESS: HLC stamp of the change */
+    uint32_t ttl_ms;    /* SUPPRESS: remaining suppression time (0 = none) */
+    uint8_t suppressed; /* SUPPRESS: 1 suppressed, 0 unsuppressed */
 } rc_peerwire_rec;
 
 /*

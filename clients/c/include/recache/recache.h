@@ -954,6 +954,27 @@ RC_EXPORT int rc_cluster_ns_config(rc_cluster *cl, const char *ns, const char *s
                                    rc_node_result *results);
 
 /*
+ * List values over a cluster: list writes, reads and removals are routed
+ * like rc_cluster_set / rc_cluster_get (a failover write's TTL is capped,
+ * the owner is owed an invalidation); suppression is a broadcast like tag
+ * invalidation: every node must acknowledge (RC_EPARTIAL otherwise), and
+ * the nodes that missed it get it replayed before they serve again.
+ * results[i].value is the node's stamp for the change.
+ */
+RC_EXPORT int rc_cluster_list_set(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                                  const rc_list_item *items, size_t n, const rc_set_options *opts,
+                                  rc_write_info *info);
+RC_EXPORT int rc_cluster_list_get(rc_cluster *cl, const char *ns, const void *key, size_t key_len,
+                                  const rc_list_get_options *opts, rc_list *out);
+RC_EXPORT int rc_cluster_list_remove(rc_cluster *cl, const char *ns, const void *key,
+                                     size_t key_len, const uint64_t *ids, size_t n,
+                                     uint64_t version, size_t *removed);
+RC_EXPORT int rc_cluster_suppress(rc_cluster *cl, const char *ns, const uint64_t *ids, size_t n,
+                                  uint32_t ttl_ms, rc_node_result *results);
+RC_EXPORT int rc_cluster_unsuppress(rc_cluster *cl, const char *ns, const uint64_t *ids, size_t n,
+                                    rc_node_result *results);
+
+/*
  * rc_cluster_node_client - the connection to one node (NULL while it is
  * down), for operations the cluster does not route (stats, subscribe).
  * Owned by the cluster; valid until the next cluster call.
