@@ -12,12 +12,15 @@ decoder.  Error statuses (32 and above) are turned into exceptions before
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Generic, Iterable, Mapping, Optional, Sequence, Tuple, TypeVar
+from typing import (Callable, Dict, Generic, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    Type, TypeVar)
 
 from . import _wire as w
-from .errors import ProtocolError, RecacheError, ValueTooLarge, WriteRejected, error_for_status
-from .results import (Cond, Entry, Lease, LeaseResult, Mode, NsInfo, ServerInfo, Settings,
-                      Status, WriteResult)
+from .errors import (BadArgument, ExcludeTooLarge, ProtocolError, RecacheError, ServerError,
+                     TooManyItems, ValueTooLarge, WriteRejected, error_for_status)
+from .results import (Cond, Entry, Item, Lease, LeaseResult, ListEntry, ListLeaseResult, Mode,
+                      NsInfo, ServerInfo, Settings, Status, SuppressResult, Suppression,
+                      WriteResult)
 
 T = TypeVar("T")
 
@@ -87,6 +90,66 @@ def _decode_lget(status: int, body: bytes) -> LeaseResult:
     entry = Entry(value, ns_version, entry_version, flags, ttl, state == 1) \
         if st == Status.OK else None
     return LeaseResult(st, lease, token if lease == Lease.GRANTED else None, ns_version, entry)
+
+
+def _decode_list_get(status: int, body: bytes) -> Optional[ListEntry]:
+    _reject_unless(status, w.STATUS_OK, w.STATUS_MISS)
+    r = w.Reader(body)
+    ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
+    items = r.items()
+    r.end()
+    if status == w.STATUS_MISS:
+        return None
+    return ListEntry(items, ns_version, entry_version, flags, ttl, state == 1)
+
+
+def _decode_list_lget(status: int, body: bytes) -> ListLeaseResult:
+    if status >= w.STATUS_FIRST_ERROR:
+        raise _unexpected(status)
+    r = w.Reader(body)
+    ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
+    lease_raw = r.u8()
+    token = r.raw(w.TOKEN_SIZE)
+    items = r.items()
+    r.end()
+    try:
+        st = Status(status)
+        lease = Lease(lease_raw)
+    except ValueError:
+        raise ProtocolError(f"LIST_LGET answer with status {status}, lease {lease_raw}") from None
+    entry = ListEntry(items, ns_version, entry_version, flags, ttl, state == 1) \
+        if st == Status.OK else None
+    return ListLeaseResult(st, lease, token if lease == Lease.GRANTED else None, ns_version,
+                           entry)
+
+
+def _decode_list_remove(status: int, body: bytes) -> Optional[int]:
+    """LIST_REMOVE: the number of items removed, None on MISS (no live list)."""
+    _reject_unless(status, w.STATUS_OK, w.STATUS_MISS)
+    r = w.Reader(body)
+    r.u64()
+    r.u64()
+    count = r.u32()
+    r.end()
+    return None if status == w.STATUS_MISS else count
+
+
+def _decode_suppression(status: int, body: bytes) -> SuppressResult:
+    _reject_unless(status, w.STATUS_OK)
+    r = w.Reader(body)
+    stamp, count = r.u64(), r.u32()
+    r.end()
+    return SuppressResult(stamp, count)
+
+
+def _decode_suppressed(status: int, body: bytes) -> List[Suppression]:
+    _reject_unless(status, w.STATUS_OK)
+    r = w.Reader(body)
+    data = r.value()
+    r.end()
+    if len(data) % w.SUPPRESSION.size:
+        raise ProtocolError(f"malformed response: SUPPRESSED records of {len(data)} bytes")
+    return [Suppression(i, ttl, stamp) for i, ttl, stamp in w.SUPPRESSION.iter_unpack(data)]
 
 
 def _decode_set(status: int, body: bytes) -> WriteResult:
@@ -213,6 +276,79 @@ def op_set(ns: w.Bytesish, key: w.Bytesish, value: w.Bytesish, max_value: int, *
                                       "stale_ms"),
                         flags=_u32(flags, "flags"), cond=int(Cond(cond)), token=tok, tags=tags)
     return Op(w.OP_SET, body, _decode_set)
+
+
+def op_list_set(ns: w.Bytesish, key: w.Bytesish, items: Iterable[Item], max_value: int, *,
+                ttl_ms: int, stale_ms: Optional[int], flags: int, tags: Iterable[w.Bytesish],
+                version: int, entry_version: int, cond: Cond, cas_version: int,
+                token: Optional[bytes]) -> Op[WriteResult]:
+    """LIST_SET.  Refuses before sending: a non-finite score (BadList), items
+    over max_value bytes (ValueTooLarge, 12 bytes per item)."""
+    data = w.items_bytes(items)
+    if len(data) > max_value:
+        raise ValueTooLarge(f"{len(data) // w.ITEM_SIZE} items are {len(data)} bytes; the "
+                            f"server's max_value is {max_value}", 38, False)
+    tok = w.ZERO_TOKEN if token is None else bytes(token)
+    if len(tok) != w.TOKEN_SIZE:
+        raise ValueError(f"a lease token is {w.TOKEN_SIZE} bytes, got {len(tok)}")
+    body = w.encode_list_set(ns, key, data, version=_u64(version, "version"),
+                             entry_version=_u64(entry_version, "entry_version"),
+                             cas_version=_u64(cas_version, "cas_version"),
+                             ttl_ms=_u32(ttl_ms, "ttl_ms"),
+                             stale_ms=_u32(_STALE_DEFAULT if stale_ms is None else stale_ms,
+                                           "stale_ms"),
+                             flags=_u32(flags, "flags"), cond=int(Cond(cond)), token=tok,
+                             tags=tags)
+    return Op(w.OP_LIST_SET, body, _decode_set)
+
+
+def _exclude(exclude: Iterable[int]) -> bytes:
+    return w.ids_field(exclude, "exclude ids", ExcludeTooLarge)
+
+
+def op_list_get(ns: w.Bytesish, key: w.Bytesish, version: int, min_version: int, top: int,
+                exclude: Iterable[int]) -> Op[Optional[ListEntry]]:
+    body = w.encode_list_get(ns, key, _u64(version, "version"), _u64(min_version, "min_version"),
+                             _u32(top, "top"), _exclude(exclude))
+    return Op(w.OP_LIST_GET, body, _decode_list_get)
+
+
+def op_list_lget(ns: w.Bytesish, key: w.Bytesish, version: int, min_version: int, wait_ms: int,
+                 top: int, exclude: Iterable[int]) -> Op[ListLeaseResult]:
+    body = w.encode_list_lget(ns, key, _u64(version, "version"),
+                              _u64(min_version, "min_version"), _u32(wait_ms, "wait_ms"),
+                              _u32(top, "top"), _exclude(exclude))
+    return Op(w.OP_LIST_LGET, body, _decode_list_lget, wait_ms)
+
+
+def _some_ids(ids: Iterable[int], what: str, too_many: Type[ServerError]) -> bytes:
+    """An IDS field of 1..8191 ids (none: BadArgument, locally)."""
+    field = w.ids_field(ids, what, too_many)
+    if len(field) == 2:
+        raise BadArgument(f"no {what} given", BadArgument.status, False)
+    return field
+
+
+def op_list_remove(ns: w.Bytesish, key: w.Bytesish, ids: Iterable[int], version: int
+                   ) -> Op[Optional[int]]:
+    body = w.encode_list_remove(_u64(version, "version"), ns, key,
+                                _some_ids(ids, "ids to remove", TooManyItems))
+    return Op(w.OP_LIST_REMOVE, body, _decode_list_remove)
+
+
+def op_suppress(ns: w.Bytesish, ids: Iterable[int], ttl_ms: int) -> Op[SuppressResult]:
+    body = w.encode_suppress(_u32(ttl_ms, "ttl_ms"), ns,
+                             _some_ids(ids, "ids to suppress", BadArgument))
+    return Op(w.OP_SUPPRESS, body, _decode_suppression)
+
+
+def op_unsuppress(ns: w.Bytesish, ids: Iterable[int]) -> Op[SuppressResult]:
+    body = w.ns_field(ns) + _some_ids(ids, "ids to unsuppress", BadArgument)
+    return Op(w.OP_UNSUPPRESS, body, _decode_suppression)
+
+
+def op_suppressed(ns: w.Bytesish) -> Op[List[Suppression]]:
+    return Op(w.OP_SUPPRESSED, w.ns_field(ns), _decode_suppressed)
 
 
 def op_delete(ns: w.Bytesish, key: w.Bytesish, version: int) -> Op[bool]:

@@ -11,11 +11,12 @@ fit its prefix); the server enforces its configured limits.
 
 from __future__ import annotations
 
+import math
 import struct
 from typing import Callable, Iterable, List, Sequence, Tuple, Type, Union
 
-from .errors import (BadArgument, BadNamespace, KeyTooLong, ProtocolError, ServerError, TagTooLong,
-                     TooManyTags)
+from .errors import (BadArgument, BadList, BadNamespace, KeyTooLong, ProtocolError, ServerError,
+                     TagTooLong, TooManyTags)
 
 MAGIC = 0xC5
 VERSION = 1
@@ -40,6 +41,13 @@ OP_INVALIDATE_KEY = 0x24
 OP_FLUSH = 0x25
 OP_SUBSCRIBE = 0x30
 OP_EVENT = 0x31
+OP_LIST_SET = 0x50
+OP_LIST_GET = 0x51
+OP_LIST_LGET = 0x52
+OP_LIST_REMOVE = 0x53
+OP_SUPPRESS = 0x54
+OP_UNSUPPRESS = 0x55
+OP_SUPPRESSED = 0x56
 
 STATUS_OK = 0
 STATUS_MISS = 1
@@ -47,6 +55,15 @@ STATUS_FIRST_ERROR = 32
 
 TOKEN_SIZE = 16
 ZERO_TOKEN = bytes(TOKEN_SIZE)
+
+#: A list item on the wire: U64 id, IEEE 754 binary32 score (PROTOCOL.md 16).
+ITEM = struct.Struct("<Qf")
+ITEM_SIZE = 12
+ID_SIZE = 8
+#: Most ids one IDS field can carry (U16 byte length / 8).
+MAX_IDS = 0xFFFF // ID_SIZE  # 8191
+#: SUPPRESSED records: U64 id, U32 ttl_ms left, U64 stamp.
+SUPPRESSION = struct.Struct("<QIQ")
 
 Bytesish = Union[str, bytes, bytearray, memoryview]
 
@@ -141,6 +158,47 @@ def value_field(value: bytes) -> bytes:
     return _U32.pack(len(value)) + value
 
 
+def items_bytes(items: Iterable[Tuple[int, float]]) -> bytes:
+    """A list's items (``(id, score)`` pairs, rank order) as wire bytes, 12 per item.
+
+    Raises TypeError for an item that is not an (int, number) pair, ValueError
+    for an id outside u64, and BadList (refused locally, ``from_server``
+    False) for a score that is not finite or does not fit a binary32 float.
+    Duplicate ids are the server's to refuse (BAD_LIST).
+    """
+    if isinstance(items, (str, bytes, bytearray, memoryview)):
+        raise TypeError("items must be a sequence of (id, score) pairs")
+    pack = ITEM.pack
+    parts = []
+    for n, item in enumerate(items):
+        try:
+            item_id, score = item
+        except (TypeError, ValueError):
+            raise TypeError(f"item {n} must be an (id, score) pair, got {item!r}") from None
+        check_uint(item_id, 64, f"item {n}'s id")
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise TypeError(f"item {n}'s score must be a number, not {type(score).__name__}")
+        if not math.isfinite(score):
+            raise BadList(f"item {n}'s score {score} is not finite", BadList.status, False)
+        try:
+            parts.append(pack(item_id, score))
+        except OverflowError:
+            raise BadList(f"item {n}'s score {score} does not fit a 32-bit float",
+                          BadList.status, False) from None
+    return b"".join(parts)
+
+
+def ids_field(ids: Iterable[int], what: str, error: Type[ServerError]) -> bytes:
+    """IDS: U16 byte length + U64 each; more than 8191 ids raises error locally."""
+    if isinstance(ids, (str, bytes, bytearray, memoryview)) or isinstance(ids, int):
+        raise TypeError(f"{what} must be a sequence of int ids")
+    out = [_U64.pack(check_uint(i, 64, f"an id in {what}")) for i in ids]
+    if len(out) > MAX_IDS:
+        raise error(f"{len(out)} {what}; the wire allows {MAX_IDS} ids per request",
+                    error.status, False)
+    return _U16.pack(len(out) * ID_SIZE) + b"".join(out)
+
+
 # ---- request bodies ---------------------------------------------------------------------------
 
 
@@ -160,6 +218,37 @@ def encode_set(ns: Bytesish, key: Bytesish, value: bytes, *, version: int, entry
                         cond)
     return b"".join((fixed, token, ns_field(ns), key_field(key), tags_field(tags),
                      value_field(value)))
+
+
+def encode_list_set(ns: Bytesish, key: Bytesish, items: bytes, *, version: int,
+                    entry_version: int, cas_version: int, ttl_ms: int, stale_ms: int, flags: int,
+                    cond: int, token: bytes, tags: Iterable[Bytesish]) -> bytes:
+    """LIST_SET: SET's layout with ITEMS (the encoded items) in place of VALUE."""
+    return encode_set(ns, key, items, version=version, entry_version=entry_version,
+                      cas_version=cas_version, ttl_ms=ttl_ms, stale_ms=stale_ms, flags=flags,
+                      cond=cond, token=token, tags=tags)
+
+
+def encode_list_get(ns: Bytesish, key: Bytesish, version: int, min_version: int, top: int,
+                    exclude: bytes) -> bytes:
+    """LIST_GET: exclude is an encoded IDS field."""
+    return struct.pack("<QQI", version, min_version, top) + ns_field(ns) + key_field(key) \
+        + exclude
+
+
+def encode_list_lget(ns: Bytesish, key: Bytesish, version: int, min_version: int, wait_ms: int,
+                     top: int, exclude: bytes) -> bytes:
+    """LIST_LGET: exclude is an encoded IDS field."""
+    return struct.pack("<QQII", version, min_version, wait_ms, top) + ns_field(ns) \
+        + key_field(key) + exclude
+
+
+def encode_list_remove(version: int, ns: Bytesish, key: Bytesish, ids: bytes) -> bytes:
+    return _U64.pack(version) + ns_field(ns) + key_field(key) + ids
+
+
+def encode_suppress(ttl_ms: int, ns: Bytesish, ids: bytes) -> bytes:
+    return _U32.pack(ttl_ms) + ns_field(ns) + ids
 
 
 def encode_keyed(version: int, ns: Bytesish, key: Bytesish) -> bytes:
@@ -241,6 +330,13 @@ class Reader:
     def value(self) -> bytes:
         """U32-prefixed VALUE."""
         return self._take(self.u32())
+
+    def items(self) -> List[Tuple[int, float]]:
+        """ITEMS: U32-prefixed list items; a length not a multiple of 12 is ProtocolError."""
+        data = self.value()
+        if len(data) % ITEM_SIZE:
+            raise ProtocolError(f"malformed response: list of {len(data)} bytes")
+        return [(item_id, score) for item_id, score in ITEM.iter_unpack(data)]
 
     def end(self) -> None:
         """Raise ProtocolError if any byte is left over."""

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import (Any, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple,
-                    TypeVar, Union, cast)
+from typing import (Any, Callable, Dict, Generic, Iterable, Iterator, List, Optional, Protocol,
+                    Sequence, Tuple, TypeVar, Union, cast)
 
 from . import _ops
 from . import _wire as w
 from ._conn import Connection, deadline_after
 from .errors import (CLOSING_STATUSES, ConnectionFailed, ConnectionLost, FillUnavailable, LeaseHeld,
-                     RecacheError, TooManyWaiters, WaitTimeout)
-from .results import (Cond, Entry, Fill, FillReport, Lease, LeaseResult, NsInfo, ServerInfo,
-                      Settings, Status, WriteResult)
+                     RecacheError, TooManyWaiters, WaitTimeout, WrongKind)
+from .results import (Cond, Entry, Fill, FillReport, Item, Lease, LeaseResult, ListEntry,
+                      ListFill, ListLeaseResult, NsInfo, ServerInfo, Settings, Status,
+                      SuppressResult, Suppression, WriteResult)
 from .subscription import Subscription
 
 T = TypeVar("T")
@@ -32,11 +33,50 @@ Key = w.Bytesish
 #: Namespaces (and tags) are names: str (sent as UTF-8) or bytes.
 Ns = w.Bytesish
 Compute = Callable[[], Union[str, bytes, Fill]]
+#: What ``list_get_or_fill``'s compute returns: the items, or a ListFill with write options.
+ListCompute = Callable[[], Union[Sequence[Item], ListFill]]
+
+E = TypeVar("E", Entry, ListEntry)
+E_co = TypeVar("E_co", Entry, ListEntry, covariant=True)
+
+
+class _LeaseRead(Protocol[E_co]):
+    """What the read-through loop needs of a lease read (LeaseResult, ListLeaseResult)."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def lease(self) -> Lease: ...
+
+    @property
+    def token(self) -> Optional[bytes]: ...
+
+    @property
+    def ns_version(self) -> int: ...
+
+    @property
+    def entry(self) -> Optional[E_co]: ...
 
 DEFAULT_PORT = 7400
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_WAIT_MS = 1000
 DEFAULT_ATTEMPTS = 3
+
+
+def _reset(report: Optional[FillReport]) -> FillReport:
+    """The report a read-through call fills in (the caller's, zeroed, or a new one)."""
+    rep = report if report is not None else FillReport()
+    rep.attempts, rep.computed, rep.refresh, rep.stored, rep.fill_error = 0, False, False, \
+        False, None
+    return rep
+
+
+def _filtered(items: Sequence[Item], top: int, exclude: Iterable[int]) -> List[Item]:
+    """The server's list filter (exclude set, then at most top items) on a local copy."""
+    skip = set(exclude)
+    out = [it for it in items if it[0] not in skip]
+    return out[:top] if top else out
 
 
 class Client:
@@ -258,6 +298,111 @@ class Client:
         except (KeyError, ValueError):
             raise RecacheError("server STATS lacks events_published / instance_id") from None
 
+    # ---- lists and suppression (PROTOCOL.md section 16) -------------------------------------
+
+    def list_set(self, ns: Ns, key: Key, items: Iterable[Item], *, ttl_ms: int = 0,
+                 stale_ms: Optional[int] = None, flags: int = 0, tags: Sequence[str] = (),
+                 version: int = 0, entry_version: int = 0, cond: Cond = Cond.NONE,
+                 cas_version: int = 0, token: Optional[bytes] = None) -> WriteResult:
+        """Store a list: ``items`` are ``(item_id, score)`` pairs in rank order.
+
+        Every option is :meth:`set`'s (TTL, stale window, flags, tags,
+        namespace version, entry version, conditions, lease token) with the
+        same meaning and outcomes; an empty list is valid.  Ids are u64 and
+        distinct; scores are stored as 32-bit floats (read back rounded).
+
+        Raises, before sending: TypeError / ValueError for an item that is
+        not an (int u64, number) pair, BadList for a score that is not
+        finite or overflows a 32-bit float, ValueTooLarge when 12 bytes per
+        item exceed the server's max_value.  From the server: BadList (a
+        duplicate id), TooManyItems (over max-list-items), the rejections of
+        :meth:`set` (Exists, NotNewer, CasMismatch, LeaseRejected) and its
+        errors.  A refused write changes nothing.
+        """
+        return self._run(_ops.op_list_set(ns, key, items, self._max_value(), ttl_ms=ttl_ms,
+                                          stale_ms=stale_ms, flags=flags, tags=tags,
+                                          version=version, entry_version=entry_version,
+                                          cond=cond, cas_version=cas_version, token=token))
+
+    def list_fill(self, ns: Ns, key: Key, token: bytes, items: Iterable[Item], *,
+                  ttl_ms: int = 0, stale_ms: Optional[int] = None, flags: int = 0,
+                  tags: Sequence[str] = (), version: int = 0,
+                  entry_version: int = 0) -> WriteResult:
+        """Store a list under a lease token from ``list_lget`` (or ``lget``): :meth:`fill`
+        for lists.  Raises LeaseRejected when the lease is no longer current (a
+        ``list_remove`` of the key cancels it too); ValueError for a missing token."""
+        if not token or bytes(token) == w.ZERO_TOKEN:
+            raise ValueError("list_fill needs the lease token from list_lget")
+        return self.list_set(ns, key, items, ttl_ms=ttl_ms, stale_ms=stale_ms, flags=flags,
+                             tags=tags, version=version, entry_version=entry_version,
+                             token=token)
+
+    def list_get(self, ns: Ns, key: Key, *, top: int = 0, exclude: Iterable[int] = (),
+                 version: int = 0, min_version: int = 0) -> Optional[ListEntry]:
+        """The list under (ns, key), or None on a miss.
+
+        The server returns, in rank order, at most ``top`` items (0 = all)
+        that are neither in ``exclude`` nor suppressed in the namespace at
+        the moment of the read.  version / min_version as :meth:`get`.
+
+        Raises WrongKind when the key holds a byte value, ExcludeTooLarge
+        for an exclude set over the server's max-exclude (over 8191 ids:
+        before sending), ValueError for an id or top out of range.
+        """
+        return self._run(_ops.op_list_get(ns, key, version, min_version, top, exclude))
+
+    def list_lget(self, ns: Ns, key: Key, *, top: int = 0, exclude: Iterable[int] = (),
+                  version: int = 0, min_version: int = 0,
+                  wait_ms: int = 0) -> ListLeaseResult:
+        """Lease read of a list: :meth:`lget`'s outcomes (all returned, none raised),
+        with :meth:`list_get`'s ``top`` and ``exclude``.
+
+        A parked read answered by a fill receives the filled list through
+        its own top, exclude and the namespace's suppressions.  Raises
+        WrongKind when the key holds (or is filled with) a byte value, and
+        list_get's argument errors.
+        """
+        return self._run(_ops.op_list_lget(ns, key, version, min_version, wait_ms, top,
+                                           exclude))
+
+    def list_remove(self, ns: Ns, key: Key, ids: Iterable[int], *,
+                    version: int = 0) -> Optional[int]:
+        """Remove the ids from one list in place, atomically (a purchase).
+
+        Returns how many items were removed (0 when none was in the list),
+        or None when there is no live list under the key.  The list keeps
+        its rank order, entry version, TTL and tags; the key's lease is
+        cancelled (a recomputation already under way cannot put a removed
+        item back: its fill gets LeaseRejected), also on a miss.
+
+        Raises WrongKind for a byte value, TooManyItems for more ids than
+        max-list-items (over 8191: before sending), BadArgument (before
+        sending) for no ids.
+        """
+        return self._run(_ops.op_list_remove(ns, key, ids, version))
+
+    def suppress(self, ns: Ns, ids: Iterable[int], *, ttl_ms: int = 0) -> SuppressResult:
+        """Hide ids from every list of ns, from now on, for ttl_ms (0 = until unsuppressed).
+
+        An id already suppressed gets the new TTL.  Returns the change's
+        stamp and the number of ids newly suppressed.  Suppressions survive
+        FLUSH and BUMP.  Raises SuppressFull when the namespace would then
+        suppress more than max-suppressed ids (nothing changes), NoMemory,
+        BadArgument (before sending) for no ids or more than 8191.
+        """
+        return self._run(_ops.op_suppress(ns, ids, ttl_ms))
+
+    def unsuppress(self, ns: Ns, ids: Iterable[int]) -> SuppressResult:
+        """Make ids visible again in ns; returns the stamp and how many were suppressed.
+
+        Raises BadArgument (before sending) for no ids or more than 8191.
+        """
+        return self._run(_ops.op_unsuppress(ns, ids))
+
+    def suppressed(self, ns: Ns) -> List[Suppression]:
+        """The live suppressions of ns (id, TTL left, stamp); empty for an unknown namespace."""
+        return self._run(_ops.op_suppressed(ns))
+
     # ---- pipelines, lease helper, subscriptions ---------------------------------------------
 
     def pipeline(self) -> "Pipeline":
@@ -295,26 +440,34 @@ class Client:
         ``report.stored`` says so.  For a computed value, ``ttl_ms`` of the
         returned Entry is the TTL requested (0 = the namespace default).
         """
-        rep = report if report is not None else FillReport()
-        rep.attempts, rep.computed, rep.refresh, rep.stored, rep.fill_error = 0, False, False, \
-            False, None
+        rep = _reset(report)
         defaults = Fill(b"", ttl_ms, stale_ms, flags, tuple(tags), entry_version)
+        return self._read_through(
+            lambda: self.lget(ns, key, version=version, min_version=min_version,
+                              wait_ms=wait_ms),
+            lambda lr: self._compute_and_fill(ns, key, compute, defaults, lr, version, rep),
+            wait_ms, max_attempts, rep)
+
+    def _read_through(self, lget: Callable[[], _LeaseRead[E]],
+                      compute_and_fill: Callable[[_LeaseRead[E]], E], wait_ms: int,
+                      max_attempts: int, rep: FillReport) -> E:
+        """The lease loop shared by get_or_fill and list_get_or_fill (see get_or_fill)."""
         last = Status.MISS
         for _ in range(max(1, max_attempts)):
             rep.attempts += 1
-            lr = self.lget(ns, key, version=version, min_version=min_version, wait_ms=wait_ms)
+            lr = lget()
             if lr.status == Status.OK and lr.entry is not None:
                 if lr.lease == Lease.GRANTED and lr.entry.stale:
-                    return self._compute_and_fill(ns, key, compute, defaults, lr, version, rep)
+                    return compute_and_fill(lr)
                 if lr.lease == Lease.GRANTED:
                     rep.refresh = True
                     try:
-                        self._compute_and_fill(ns, key, compute, defaults, lr, version, rep)
+                        compute_and_fill(lr)
                     except Exception as e:  # the value read is fresh: report, do not fail
                         rep.fill_error = e
                 return lr.entry
             if lr.status == Status.MISS and lr.lease == Lease.GRANTED:
-                return self._compute_and_fill(ns, key, compute, defaults, lr, version, rep)
+                return compute_and_fill(lr)
             if lr.status == Status.TOO_MANY_WAITERS:
                 raise TooManyWaiters("too many parked requests on the server", 8)
             last = lr.status
@@ -326,7 +479,7 @@ class Client:
                               int(last))
 
     def _compute_and_fill(self, ns: Ns, key: Key, compute: Compute, defaults: Fill,
-                          lr: LeaseResult, version: int, rep: FillReport) -> Entry:
+                          lr: _LeaseRead[Entry], version: int, rep: FillReport) -> Entry:
         """This reader holds the lease: compute, fill under the token, return the value."""
         out = compute()
         rep.computed = True
@@ -345,6 +498,72 @@ class Client:
         except RecacheError as e:  # not cached, still the right value for this caller
             rep.fill_error = e
         return Entry(value, ns_version, entry_version, f.flags, f.ttl_ms, False)
+
+    def list_get_or_fill(self, ns: Ns, key: Key, compute: ListCompute, *, top: int = 0,
+                         exclude: Iterable[int] = (), ttl_ms: int = 0,
+                         stale_ms: Optional[int] = None, flags: int = 0,
+                         tags: Sequence[str] = (), entry_version: int = 0, version: int = 0,
+                         min_version: int = 0, wait_ms: int = DEFAULT_WAIT_MS,
+                         max_attempts: int = DEFAULT_ATTEMPTS,
+                         report: Optional[FillReport] = None) -> ListEntry:
+        """:meth:`get_or_fill` for lists (the C client's rc_list_get_or_fill).
+
+        Each attempt is one ``list_lget`` with ``top`` and ``exclude``; the
+        outcomes, retries and exceptions are get_or_fill's.  compute() takes
+        no argument and returns the items (``(id, score)`` pairs in rank
+        order) or a :class:`~recache.ListFill` choosing its own write
+        options; the full list is stored.  A list this call computed and
+        stored is read back once (``list_get`` with top and exclude), so the
+        caller sees it without the namespace's suppressed ids like any read;
+        when that read finds nothing (the list was removed or replaced by a
+        byte value at once) or the fill failed (``report.stored`` False,
+        ``report.fill_error`` why), the computed list is returned with only
+        exclude and top applied.  Raises the exceptions of list_set for bad
+        computed items (before anything is sent) and WrongKind when the key
+        holds a byte value.
+        """
+        rep = _reset(report)
+        skip = list(exclude)
+        defaults = ListFill((), ttl_ms, stale_ms, flags, tuple(tags), entry_version)
+        return self._read_through(
+            lambda: self.list_lget(ns, key, top=top, exclude=skip, version=version,
+                                   min_version=min_version, wait_ms=wait_ms),
+            lambda lr: self._list_compute_and_fill(ns, key, compute, defaults, lr, version,
+                                                   min_version, top, skip, rep),
+            wait_ms, max_attempts, rep)
+
+    def _list_compute_and_fill(self, ns: Ns, key: Key, compute: ListCompute,
+                               defaults: ListFill, lr: _LeaseRead[ListEntry], version: int,
+                               min_version: int, top: int, exclude: List[int],
+                               rep: FillReport) -> ListEntry:
+        """This reader holds the lease: compute, fill the list, return it as read back."""
+        out = compute()
+        rep.computed = True
+        f = out if isinstance(out, ListFill) else ListFill(
+            out, defaults.ttl_ms, defaults.stale_ms, defaults.flags, defaults.tags,
+            defaults.entry_version)
+        data = w.items_bytes(f.items)  # bad items raise here, before anything is sent
+        items: List[Item] = [(i, sc) for i, sc in w.ITEM.iter_unpack(data)]
+        ns_version, entry_version = lr.ns_version, f.entry_version
+        assert lr.token is not None
+        try:
+            wr = self.list_fill(ns, key, lr.token, items, ttl_ms=f.ttl_ms, stale_ms=f.stale_ms,
+                                flags=f.flags, tags=f.tags, version=version,
+                                entry_version=f.entry_version)
+            rep.stored = True
+            ns_version, entry_version = wr.ns_version, wr.entry_version
+        except RecacheError as e:  # not cached, still the right list for this caller
+            rep.fill_error = e
+        if rep.stored and not rep.refresh:
+            try:  # the server's view: the namespace's suppressions applied
+                back = self.list_get(ns, key, top=top, exclude=exclude, version=ns_version,
+                                     min_version=min_version)
+            except WrongKind:
+                back = None
+            if back is not None:
+                return back
+        return ListEntry(_filtered(items, top, exclude), ns_version, entry_version, f.flags,
+                         f.ttl_ms, False)
 
     def subscribe(self, namespaces: Optional[Sequence[str]] = None,
                   from_seq: Optional[int] = None, instance_id: Optional[int] = None, *,
@@ -517,6 +736,40 @@ class Pipeline:
 
     def stats(self, ns: Optional[str] = None) -> Pending[Optional[Dict[str, str]]]:
         return self._add(_ops.op_stats(ns))
+
+    def list_set(self, ns: Ns, key: Key, items: Iterable[Item], *, ttl_ms: int = 0,
+                 stale_ms: Optional[int] = None, flags: int = 0, tags: Sequence[str] = (),
+                 version: int = 0, entry_version: int = 0, cond: Cond = Cond.NONE,
+                 cas_version: int = 0, token: Optional[bytes] = None) -> Pending[WriteResult]:
+        return self._add(_ops.op_list_set(ns, key, items, self._client._max_value(),
+                                          ttl_ms=ttl_ms, stale_ms=stale_ms, flags=flags,
+                                          tags=tags, version=version,
+                                          entry_version=entry_version, cond=cond,
+                                          cas_version=cas_version, token=token))
+
+    def list_get(self, ns: Ns, key: Key, *, top: int = 0, exclude: Iterable[int] = (),
+                 version: int = 0, min_version: int = 0) -> Pending[Optional[ListEntry]]:
+        return self._add(_ops.op_list_get(ns, key, version, min_version, top, exclude))
+
+    def list_lget(self, ns: Ns, key: Key, *, top: int = 0, exclude: Iterable[int] = (),
+                  version: int = 0, min_version: int = 0,
+                  wait_ms: int = 0) -> Pending[ListLeaseResult]:
+        return self._add(_ops.op_list_lget(ns, key, version, min_version, wait_ms, top,
+                                           exclude))
+
+    def list_remove(self, ns: Ns, key: Key, ids: Iterable[int], *,
+                    version: int = 0) -> Pending[Optional[int]]:
+        return self._add(_ops.op_list_remove(ns, key, ids, version))
+
+    def suppress(self, ns: Ns, ids: Iterable[int], *, ttl_ms: int = 0
+                 ) -> Pending[SuppressResult]:
+        return self._add(_ops.op_suppress(ns, ids, ttl_ms))
+
+    def unsuppress(self, ns: Ns, ids: Iterable[int]) -> Pending[SuppressResult]:
+        return self._add(_ops.op_unsuppress(ns, ids))
+
+    def suppressed(self, ns: Ns) -> Pending[List[Suppression]]:
+        return self._add(_ops.op_suppressed(ns))
 
 
 class ClientPool:

@@ -12,12 +12,14 @@ ranking is identical (tests/hrw_dump.c cross-checks it).
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
+from . import _ops
 from . import _wire as w
-from .client import Client, Compute, Key, Ns
+from .client import Client, Compute, Key, ListCompute, Ns
 from .errors import RecacheError
-from .results import Entry, LeaseResult, NodeResult, NsInfo, Settings, WriteResult
+from .results import (Entry, Item, LeaseResult, ListEntry, ListLeaseResult, NodeResult, NsInfo,
+                      Settings, SuppressResult, WriteResult)
 
 _MASK = 0xFFFFFFFFFFFFFFFF
 _FNV_OFFSET = 0xCBF29CE484222325
@@ -107,12 +109,16 @@ class Cluster:
     removing a node moves only the keys that node gains or held.
 
     Single-key operations (get, set, delete, touch, lget, fill, get_or_fill,
-    invalidate_key) go to the key's top-ranked node and behave exactly as
-    the :class:`Client` methods (same arguments, results and exceptions).
-    Broadcasts (bump, invalidate_tag, flush, ns_config) go to every node in
-    order and return one :class:`~recache.NodeResult` per node; when any
-    node did not acknowledge they raise :class:`ClusterError` carrying all
-    the results (the nodes that did acknowledge keep the change).
+    invalidate_key, and the list operations list_set, list_get, list_lget,
+    list_fill, list_get_or_fill, list_remove) go to the key's top-ranked
+    node and behave exactly as the :class:`Client` methods (same arguments,
+    results and exceptions).  Broadcasts (bump, invalidate_tag, flush,
+    ns_config, suppress, unsuppress) go to every node in order and return
+    one :class:`~recache.NodeResult` per node; when any node did not
+    acknowledge they raise :class:`ClusterError` carrying all the results
+    (the nodes that did acknowledge keep the change).  A namespace's
+    suppressions are per node, so suppress and unsuppress are broadcasts;
+    read one node's set with ``cluster.client(node).suppressed(ns)``.
 
     No failover (unlike the C rc_cluster, which moves a down node's keys to
     the next node with capped TTLs and replays missed invalidations): a key
@@ -198,6 +204,26 @@ class Cluster:
     def invalidate_key(self, ns: Ns, key: Key, **kwargs: Any) -> bool:
         return self.client_for(ns, key).invalidate_key(ns, key, **kwargs)
 
+    def list_set(self, ns: Ns, key: Key, items: Iterable[Item], **kwargs: Any) -> WriteResult:
+        return self.client_for(ns, key).list_set(ns, key, items, **kwargs)
+
+    def list_get(self, ns: Ns, key: Key, **kwargs: Any) -> Optional[ListEntry]:
+        return self.client_for(ns, key).list_get(ns, key, **kwargs)
+
+    def list_lget(self, ns: Ns, key: Key, **kwargs: Any) -> ListLeaseResult:
+        return self.client_for(ns, key).list_lget(ns, key, **kwargs)
+
+    def list_fill(self, ns: Ns, key: Key, token: bytes, items: Iterable[Item],
+                  **kwargs: Any) -> WriteResult:
+        return self.client_for(ns, key).list_fill(ns, key, token, items, **kwargs)
+
+    def list_get_or_fill(self, ns: Ns, key: Key, compute: ListCompute,
+                         **kwargs: Any) -> ListEntry:
+        return self.client_for(ns, key).list_get_or_fill(ns, key, compute, **kwargs)
+
+    def list_remove(self, ns: Ns, key: Key, ids: Iterable[int], **kwargs: Any) -> Optional[int]:
+        return self.client_for(ns, key).list_remove(ns, key, ids, **kwargs)
+
     # ---- broadcasts -----------------------------------------------------------------------------
 
     def _broadcast(self, what: str, call: Any) -> List[NodeResult]:
@@ -205,6 +231,9 @@ class Cluster:
         for node, c in zip(self.nodes, self._clients):
             try:
                 v = call(c)
+                if isinstance(v, SuppressResult):
+                    results.append(NodeResult(node, True, v.stamp, count=v.count))
+                    continue
                 results.append(NodeResult(node, True, v.version if isinstance(v, NsInfo) else v))
             except RecacheError as e:
                 results.append(NodeResult(node, False, None, f"{type(e).__name__}: {e}", e))
@@ -230,3 +259,20 @@ class Cluster:
     def ns_config(self, ns: Ns, settings: Settings) -> List[NodeResult]:
         """Apply namespace settings on every node; value = the node's namespace version."""
         return self._broadcast(f"ns_config {ns!r}", lambda c: c.ns_config(ns, settings))
+
+    def suppress(self, ns: Ns, ids: Iterable[int], *, ttl_ms: int = 0) -> List[NodeResult]:
+        """Suppress ids in ns on every node (see Client.suppress); value = the node's
+        stamp, count = the ids newly suppressed there.  Bad input (no ids, more than
+        8191, an id out of range) raises before any node is asked; a node's
+        SuppressFull is that node's failure (ClusterError)."""
+        id_list = list(ids)
+        _ops.op_suppress(ns, id_list, ttl_ms)  # refuse bad input once, before any node
+        return self._broadcast(f"suppress {ns!r}",
+                               lambda c: c.suppress(ns, id_list, ttl_ms=ttl_ms))
+
+    def unsuppress(self, ns: Ns, ids: Iterable[int]) -> List[NodeResult]:
+        """Unsuppress ids in ns on every node (see Client.unsuppress); value = the
+        node's stamp, count = the ids that were suppressed there."""
+        id_list = list(ids)
+        _ops.op_unsuppress(ns, id_list)
+        return self._broadcast(f"unsuppress {ns!r}", lambda c: c.unsuppress(ns, id_list))

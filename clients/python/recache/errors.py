@@ -252,11 +252,49 @@ class Internal(ServerError):
     status = 48
 
 
+class Forbidden(ServerError):
+    """The operation is reserved to the admin port on this server (FORBIDDEN: FLUSH and
+    NS_CONFIG on a server started with --data-port-admin-ops no)."""
+
+    status = 49
+
+
+class WrongKind(ServerError):
+    """A list operation on a byte value, or a byte operation on a list (WRONG_KIND);
+    nothing changed."""
+
+    status = 60
+
+
+class BadList(ServerError):
+    """A malformed list (BAD_LIST): a duplicate item id or a non-finite score."""
+
+    status = 61
+
+
+class TooManyItems(ServerError):
+    """More list items (or ids to remove) than the server's max-list-items."""
+
+    status = 62
+
+
+class ExcludeTooLarge(ServerError):
+    """A list read's exclude set is larger than the server's max-exclude."""
+
+    status = 63
+
+
+class SuppressFull(ServerError):
+    """The namespace would suppress more than max-suppressed ids; nothing changed."""
+
+    status = 64
+
+
 _STATUS_CLASSES: Tuple[Type[RecacheError], ...] = (
     Exists, NotNewer, CasMismatch, LeaseRejected, LeaseHeld, WaitTimeout, TooManyWaiters, BadFrame,
     BadMagic, BadVersion, UnknownOpcode, FrameTooLarge, KeyTooLong, ValueTooLarge, TooManyTags,
     TagTooLong, BadNamespace, BadArgument, NoMemory, TooManyNamespaces, ServerBusy, ShuttingDown,
-    SlowConsumer, Internal)
+    SlowConsumer, Internal, Forbidden, WrongKind, BadList, TooManyItems, ExcludeTooLarge, SuppressFull)
 _BY_STATUS: Dict[int, Type[RecacheError]] = {int(c.status or 0): c for c in _STATUS_CLASSES}
 
 #: Error statuses after which the server closes the connection (PROTOCOL.md 7, 10).
@@ -279,6 +317,7 @@ __all__ = [
     "FillUnavailable", "LeaseHeld", "WaitTimeout", "TooManyWaiters", "ServerError", "BadFrame",
     "BadMagic", "BadVersion", "UnknownOpcode", "FrameTooLarge", "KeyTooLong", "ValueTooLarge",
     "TooManyTags", "TagTooLong", "BadNamespace", "BadArgument", "NoMemory", "TooManyNamespaces",
-    "ServerBusy", "ShuttingDown", "SlowConsumer", "Internal", "error_for_status",
+    "ServerBusy", "ShuttingDown", "SlowConsumer", "Internal", "WrongKind", "BadList",
+    "TooManyItems", "ExcludeTooLarge", "SuppressFull", "error_for_status",
     "CLOSING_STATUSES",
 ]

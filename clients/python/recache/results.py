@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from ._wire import parse_kv_text
 
@@ -64,6 +64,8 @@ class EventKind(enum.IntEnum):
     RESYNC = 5
     HEARTBEAT = 6
     CLOSING = 7
+    SUPPRESS = 8
+    UNSUPPRESS = 9
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,13 @@ class Event:
     ``ns`` and ``tag`` are decoded text, ``key`` raw bytes; fields that do
     not apply to the kind are empty (or 0).  ``text`` is the raw EVENT text
     field: the reason of a CLOSING; on KEY events, newer servers put the
-    cause there (see :attr:`cause`).  ``kind`` is an :class:`EventKind`, or
-    the raw int for a kind this client does not know.
+    cause there (see :attr:`cause`).  On SUPPRESS and UNSUPPRESS events
+    ``ids`` holds the item ids (decoded from the text field, 8 bytes each)
+    and ``text`` is empty: SUPPRESS hides them from every list of ``ns``
+    (a near-cache removes them from its lists of ``ns``), UNSUPPRESS makes
+    them visible again (a near-cache drops its lists of ``ns``).  ``kind``
+    is an :class:`EventKind`, or the raw int for a kind this client does
+    not know.
     """
 
     kind: Union[EventKind, int]
@@ -164,10 +171,12 @@ class Event:
     key: bytes = b""
     tag: str = ""
     text: str = ""
+    ids: Tuple[int, ...] = ()
 
     @property
     def cause(self) -> Optional[str]:
-        """For KEY events: what happened to the key ("set", "delete", "invalidate", "touch").
+        """For KEY events: what happened to the key ("set", "delete", "invalidate", "touch",
+        "list-remove": items were removed from the list in place).
 
         ``None`` for other kinds and when the server did not say (older servers leave
         the text empty).
@@ -175,6 +184,102 @@ class Event:
         if self.kind != EventKind.KEY or not self.text:
             return None
         return self.text
+
+
+#: One list item: (item id, score), the id a u64, the score a 32-bit float.
+Item = Tuple[int, float]
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """A list read from the server (or computed by ``list_get_or_fill``).
+
+    ``items`` are ``(id, score)`` pairs in rank order, already filtered as
+    the read asked (``top``, ``exclude``) and without the ids the namespace
+    suppresses; scores are the stored 32-bit floats.  The metadata are
+    :class:`Entry`'s: ``ttl_ms`` is the time left (``TTL_NONE`` when it
+    never expires, 0 when stale), ``stale`` True for a list served stale.
+    """
+
+    items: List[Item]
+    ns_version: int
+    entry_version: int = 0
+    flags: int = 0
+    ttl_ms: int = TTL_NONE
+    stale: bool = False
+
+    @property
+    def ids(self) -> List[int]:
+        """The item ids in rank order."""
+        return [i for i, _ in self.items]
+
+    @property
+    def never_expires(self) -> bool:
+        return self.ttl_ms == TTL_NONE
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
+class ListLeaseResult:
+    """The full outcome of a list lease read (``Client.list_lget``): as
+    :class:`LeaseResult`, with a :class:`ListEntry` on a hit."""
+
+    status: Status
+    lease: Lease
+    token: Optional[bytes]
+    ns_version: int
+    entry: Optional[ListEntry] = None
+
+    @property
+    def hit(self) -> bool:
+        return self.entry is not None
+
+
+@dataclass(frozen=True)
+class SuppressResult:
+    """The answer to SUPPRESS / UNSUPPRESS.
+
+    Attributes:
+        stamp: the change's hybrid logical clock stamp (wall-clock ms since
+            the epoch in the high 48 bits, a counter in the low 16).
+        count: SUPPRESS: ids newly suppressed; UNSUPPRESS: ids that were
+            suppressed.
+    """
+
+    stamp: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One live suppression (``Client.suppressed``).
+
+    ``ttl_ms`` is the time left, ``TTL_NONE`` when it lasts until
+    unsuppressed; ``stamp`` is the HLC stamp of the suppression.
+    """
+
+    id: int
+    ttl_ms: int
+    stamp: int
+
+    @property
+    def permanent(self) -> bool:
+        return self.ttl_ms == TTL_NONE
+
+
+@dataclass(frozen=True)
+class ListFill:
+    """What a ``list_get_or_fill`` compute function may return instead of
+    plain items: the items plus the write options of its fill."""
+
+    items: Sequence[Item]
+    ttl_ms: int = 0
+    stale_ms: Optional[int] = None
+    flags: int = 0
+    tags: Sequence[str] = ()
+    entry_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,8 +321,11 @@ class NodeResult:
     """One node's answer to a cluster broadcast.
 
     ``value`` is the operation's number (the namespace version for bump and
-    ns_config, the invalidation stamp for invalidate_tag, None for flush) when ``ok``;
-    otherwise ``error`` is the exception's text and ``exception`` the exception.
+    ns_config, the invalidation stamp for invalidate_tag and the change's
+    stamp for suppress / unsuppress, None for flush) when ``ok``; otherwise
+    ``error`` is the exception's text and ``exception`` the exception.
+    ``count`` is the node's count for suppress / unsuppress (ids newly
+    suppressed / ids that were suppressed), else None.
     """
 
     node: str
@@ -225,6 +333,7 @@ class NodeResult:
     value: Optional[int] = None
     error: Optional[str] = None
     exception: Optional[BaseException] = field(default=None, compare=False, repr=False)
+    count: Optional[int] = None
 
 
 Settings = Union[str, Dict[str, int], Sequence[Tuple[str, int]]]

@@ -15,6 +15,7 @@ frame as a dead connection.
 
 from __future__ import annotations
 
+import struct
 import time
 from typing import Iterator, List, Optional, Sequence, Union
 
@@ -25,6 +26,7 @@ from .errors import (ConnectionFailed, ConnectionLost, ProtocolError, ServerBusy
                      Timeout)
 from .results import Event, EventKind, Mode
 
+_ID = struct.Struct("<Q")
 _BACKOFF_FIRST = 0.05
 _BACKOFF_MAX = 2.0
 
@@ -37,7 +39,7 @@ def decode_event(body: bytes) -> Event:
     ns = w.decode_text(r.short_bytes())
     key = r.text_bytes()
     tag = w.decode_text(r.short_bytes())
-    text = w.decode_text(r.text_bytes())
+    raw_text = r.text_bytes()
     r.end()
     if mode_raw > 1:
         raise ProtocolError(f"EVENT with mode {mode_raw}")
@@ -46,7 +48,13 @@ def decode_event(body: bytes) -> Event:
         kind = EventKind(kind_raw)
     except ValueError:
         kind = kind_raw
-    return Event(kind, seq, instance_id, ns_version, Mode(mode_raw), ns, key, tag, text)
+    if kind in (EventKind.SUPPRESS, EventKind.UNSUPPRESS):  # text: the item ids, U64 each
+        if len(raw_text) % w.ID_SIZE:
+            raise ProtocolError(f"EVENT kind {kind_raw} with {len(raw_text)} bytes of ids")
+        ids = tuple(i for (i,) in _ID.iter_unpack(raw_text))
+        return Event(kind, seq, instance_id, ns_version, Mode(mode_raw), ns, key, tag, "", ids)
+    return Event(kind, seq, instance_id, ns_version, Mode(mode_raw), ns, key, tag,
+                 w.decode_text(raw_text))
 
 
 class Subscription:

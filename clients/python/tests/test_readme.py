@@ -47,20 +47,20 @@ def service(server: Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dict[st
 def test_readme_example(service: Dict[str, Any], server: Server) -> None:
     recs, calls = service["recommendations"], service["calls"]
     first = recs(42)
-    assert first == service["Model"]().recommend(42) and recs(42) == first
+    assert first == [i for i, _ in service["Model"]().recommend(42)] and recs(42) == first
     assert calls == [42]  # computed once, then served from the cache
+    assert recs(42, count=2) == first[:2]  # top N on the server
     service["on_purchase"](42, first[0])
-    assert recs(42) == first and calls == [42, 42]  # dropped, recomputed on the next read
+    assert recs(42) == first[1:] and calls == [42]  # removed in place: no recomputation
     other = recs(7)
-    service["on_item_discontinued"](other[0])  # the tag reaches user 7's list
-    recs(7)
-    assert calls == [42, 42, 7, 7]
+    service["on_item_discontinued"](other[1])  # hidden from every list of the namespace
+    assert recs(7) == other[:1] + other[2:] and calls == [42, 7]
     with server.client() as c:
-        assert c.get("recs", "user:42", version=1) is not None
+        assert c.list_get("recs", "user:42", version=1) is not None
         service["on_deploy"](2)
         assert c.ns_info("recs").version == 2  # type: ignore[union-attr]
-        assert c.get("recs", "user:42") is None  # "current" never serves model 1's list
+        assert c.list_get("recs", "user:42") is None  # "current" never serves model 1's list
     service["MODEL_VERSION"] = 2  # an instance running the new model
-    recs(42)
-    assert calls[-1] == 42 and len(calls) == 5
+    assert recs(42) == first  # the new model's list (this stand-in ignores purchases)
+    assert calls == [42, 7, 42]
     assert isinstance(service["pool"], recache.ClientPool)
