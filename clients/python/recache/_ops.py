@@ -12,8 +12,8 @@ decoder.  Error statuses (32 and above) are turned into exceptions before
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import (Callable, Dict, Generic, Iterable, List, Mapping, Optional, Sequence, Tuple,
-                    Type, TypeVar)
+from typing import (Any, Callable, Dict, Generic, Iterable, List, Mapping, Optional, Sequence,
+                    Tuple, Type, TypeVar)
 
 from . import _wire as w
 from .errors import (BadArgument, ExcludeTooLarge, ProtocolError, RecacheError, ServerError,
@@ -62,65 +62,57 @@ def _decode_entry_fields(r: w.Reader) -> Tuple[int, int, int, int, int]:
     return r.u64(), r.u64(), r.u32(), r.u32(), r.u8()
 
 
-def _decode_get(status: int, body: bytes) -> Optional[Entry]:
+def _decode_entry(status: int, body: bytes, read_payload: Callable[[w.Reader], Any],
+                  make: Callable[..., Any]) -> Any:
+    """A GET-shaped answer (GET, LIST_GET): None on MISS, else make(payload, metadata...)."""
     _reject_unless(status, w.STATUS_OK, w.STATUS_MISS)
     r = w.Reader(body)
     ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
-    value = r.value()
+    payload = read_payload(r)
     r.end()
     if status == w.STATUS_MISS:
         return None
-    return Entry(value, ns_version, entry_version, flags, ttl, state == 1)
+    return make(payload, ns_version, entry_version, flags, ttl, state == 1)
+
+
+def _decode_lease_read(status: int, body: bytes, read_payload: Callable[[w.Reader], Any],
+                       make_entry: Callable[..., Any], make_result: Callable[..., Any],
+                       opname: str) -> Any:
+    """An LGET-shaped answer (LGET, LIST_LGET); raises ProtocolError on an unknown status or
+    lease state."""
+    if status >= w.STATUS_FIRST_ERROR:
+        raise _unexpected(status)
+    r = w.Reader(body)
+    ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
+    lease_raw = r.u8()
+    token = r.raw(w.TOKEN_SIZE)
+    payload = read_payload(r)
+    r.end()
+    try:
+        st = Status(status)
+        lease = Lease(lease_raw)
+    except ValueError:
+        raise ProtocolError(f"{opname} answer with status {status}, lease {lease_raw}") from None
+    entry = make_entry(payload, ns_version, entry_version, flags, ttl, state == 1) \
+        if st == Status.OK else None
+    return make_result(st, lease, token if lease == Lease.GRANTED else None, ns_version, entry)
+
+
+def _decode_get(status: int, body: bytes) -> Optional[Entry]:
+    return _decode_entry(status, body, w.Reader.value, Entry)
 
 
 def _decode_lget(status: int, body: bytes) -> LeaseResult:
-    if status >= w.STATUS_FIRST_ERROR:
-        raise _unexpected(status)
-    r = w.Reader(body)
-    ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
-    lease_raw = r.u8()
-    token = r.raw(w.TOKEN_SIZE)
-    value = r.value()
-    r.end()
-    try:
-        st = Status(status)
-        lease = Lease(lease_raw)
-    except ValueError:
-        raise ProtocolError(f"LGET answer with status {status}, lease {lease_raw}") from None
-    entry = Entry(value, ns_version, entry_version, flags, ttl, state == 1) \
-        if st == Status.OK else None
-    return LeaseResult(st, lease, token if lease == Lease.GRANTED else None, ns_version, entry)
+    return _decode_lease_read(status, body, w.Reader.value, Entry, LeaseResult, "LGET")
 
 
 def _decode_list_get(status: int, body: bytes) -> Optional[ListEntry]:
-    _reject_unless(status, w.STATUS_OK, w.STATUS_MISS)
-    r = w.Reader(body)
-    ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
-    items = r.items()
-    r.end()
-    if status == w.STATUS_MISS:
-        return None
-    return ListEntry(items, ns_version, entry_version, flags, ttl, state == 1)
+    return _decode_entry(status, body, w.Reader.items, ListEntry)
 
 
 def _decode_list_lget(status: int, body: bytes) -> ListLeaseResult:
-    if status >= w.STATUS_FIRST_ERROR:
-        raise _unexpected(status)
-    r = w.Reader(body)
-    ns_version, entry_version, flags, ttl, state = _decode_entry_fields(r)
-    lease_raw = r.u8()
-    token = r.raw(w.TOKEN_SIZE)
-    items = r.items()
-    r.end()
-    try:
-        st = Status(status)
-        lease = Lease(lease_raw)
-    except ValueError:
-        raise ProtocolError(f"LIST_LGET answer with status {status}, lease {lease_raw}") from None
-    entry = ListEntry(items, ns_version, entry_version, flags, ttl, state == 1) \
-        if st == Status.OK else None
-    return ListLeaseResult(st, lease, token if lease == Lease.GRANTED else None, ns_version,
-                           entry)
+    return _decode_lease_read(status, body, w.Reader.items, ListEntry, ListLeaseResult,
+                              "LIST_LGET")
 
 
 def _decode_list_remove(status: int, body: bytes) -> Optional[int]:
