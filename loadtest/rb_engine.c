@@ -1305,6 +1305,10 @@ static int rb__execute(rb__run *r, rb_result *res)
     if (res->connect_failures)
         fprintf(stderr, "recache-bench: %d connection(s) failed to connect\n",
                 res->connect_failures);
+    /* With no workload connection at all nothing can ever end a fill or a --requests run: stop
+     * now rather than wait forever (the caller reports the failure). */
+    if (res->connect_failures >= o->connections)
+        atomic_store(&sh->over, 1);
     rb__progress(sh, r->th, r->nthreads);
     for (int i = 0; i < r->nthreads; i++)
         pthread_join(r->th[i].tid, NULL);

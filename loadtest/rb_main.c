@@ -139,7 +139,13 @@ static int rb__cmd_run(rb_opts *o)
             return RB_EXIT_USAGE;
         }
         fill_s = res.wall_s;
+        int failed = res.connect_failures;
         rb_result_free(&res);
+        if (failed >= o->connections) {
+            fprintf(stderr, "recache-bench: cannot fill %s:%d: no connection succeeded\n", o->host,
+                    cfg.port);
+            return RB_EXIT_USAGE;
+        }
     }
     if ((rc = rb_engine_run(&cfg, &res)) != 0) {
         fprintf(stderr, "recache-bench: cannot run against %s:%d: %s\n", o->host, cfg.port,

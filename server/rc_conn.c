@@ -8,8 +8,10 @@
  * and dispatches every complete frame until the input runs out, the output
  * passes max-output, or a header error makes the stream unusable; leftover
  * bytes are kept in `in`; then one rc_conn_flush sends the whole batch of
- * responses.  The write callback re-enters processing for any backlog and
- * resumes reading once the output is under the limit again.
+ * responses, directly with one write(2) when the socket takes it all.  The
+ * write callback of a write the socket did not take at once re-enters
+ * processing for any backlog and resumes reading once the output is under
+ * the limit again.
  *
  * Output accounting (rc_conn.h): rc__account publishes the change of a
  * connection's unsent bytes to server->output_bytes; it runs in
@@ -210,32 +212,76 @@ void rc_conn_send_error(rc_conn *c, uint8_t opcode, uint32_t request_id, int err
 
 static void rc__on_write(uv_write_t *req, int status);
 
+/* The whole of wbuf reached the socket: count it and empty the buffer. */
+static void rc__wbuf_sent(rc_conn *c)
+{
+    rc_stat_add(&c->worker->stats.bytes_out, c->wbuf.len);
+    c->written += c->wbuf.len;
+    c->wbuf.len = 0;
+    rc__buf_trim(&c->wbuf);
+}
+
+/*
+ * rc_conn_flush - send what `out` holds.  While the connection is reading
+ * (not paused by an output limit), it first writes directly (uv_try_write):
+ * a response that fits the socket buffer, the common case, then costs one
+ * write(2) and no write request.  Going through uv_write every time cost an
+ * epoll_ctl(2) per response as well (libuv re-registers the socket when a
+ * write request drains) and deferred the completion to the next loop
+ * iteration.  Only what the socket does not take goes to uv_write, whose
+ * callback (rc__on_write) resumes processing and reading as before; a
+ * paused connection always goes that way, so resuming stays in one place.
+ * After a direct write the on_writable hook runs, as after a completed
+ * request.  Re-entry (a hook or a handler flushing during a flush) only adds
+ * to `out`: the outer call's loop sends it.
+ */
 void rc_conn_flush(rc_conn *c)
 {
     if (c->closing)
         return;
     rc__account(c);
-    if (c->writing)
+    if (c->writing || c->flushing)
         return;
-    if (c->out.len == 0) {
-        if (c->draining)
+    c->flushing = true;
+    while (!c->closing && c->out.len > 0) {
+        /* The in-flight buffer is empty here: swap, so `out` keeps accumulating. */
+        rc_buf sending = c->out;
+        c->out = c->wbuf;
+        c->wbuf = sending;
+        uv_buf_t buf = {.base = (char *)c->wbuf.data, .len = c->wbuf.len};
+        int sent = c->reading ? uv_try_write((uv_stream_t *)&c->tcp, &buf, 1) : 0;
+        if (sent == UV_EAGAIN)
+            sent = 0;
+        if (sent < 0) {
+            rc_log_debug("write failed: %s", uv_strerror(sent));
             rc_conn_close(c);
-        return;
+            break;
+        }
+        if ((size_t)sent == buf.len) {
+            rc__wbuf_sent(c);
+            c->hooks->on_writable(c);
+            continue;
+        }
+        /* The socket is full: libuv sends the rest; rc_conn_written counts the part sent. */
+        buf.base += sent;
+        buf.len -= (size_t)sent;
+        int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &buf, 1, rc__on_write);
+        if (rc < 0) {
+            rc_log_debug("write failed: %s", uv_strerror(rc));
+            rc_conn_close(c);
+            break;
+        }
+        c->writing = true;
+        c->progress = rc_conn_written(c);
+        c->progress_ms = uv_now(&c->worker->loop);
+        break;
     }
-    /* The in-flight buffer is empty here: swap, so `out` keeps accumulating. */
-    rc_buf sending = c->out;
-    c->out = c->wbuf;
-    c->wbuf = sending;
-    uv_buf_t buf = {.base = (char *)c->wbuf.data, .len = c->wbuf.len};
-    int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &buf, 1, rc__on_write);
-    if (rc < 0) {
-        rc_log_debug("write failed: %s", uv_strerror(rc));
+    c->flushing = false;
+    if (c->closing)
+        return;
+    rc__account(c);
+    if (!c->writing && c->draining)
         rc_conn_close(c);
-        return;
-    }
-    c->writing = true;
-    c->progress = rc_conn_written(c);
-    c->progress_ms = uv_now(&c->worker->loop);
 }
 
 /* ---- reading and processing ----------------------------------------------------------------- */
@@ -352,27 +398,42 @@ static size_t rc__conn_process(rc_conn *c, const uint8_t *data, size_t len)
     return off;
 }
 
-/* Process what is buffered in c->in and keep only the unconsumed rest. */
-static void rc__process_backlog(rc_conn *c)
+/* Process what is buffered in c->in and keep only the unconsumed rest; returns the bytes used. */
+static size_t rc__process_backlog(rc_conn *c)
 {
     size_t used = rc__conn_process(c, c->in.data, c->in.len);
     if (c->draining)
-        return; /* rc__begin_drain already dropped the input */
+        return used; /* rc__begin_drain already dropped the input */
     rc__buf_consume(&c->in, used);
     rc__buf_trim(&c->in);
+    return used;
 }
 
-/* After input was handled: pause reading over an output limit, then send the batch. */
-static void rc__after_input(rc_conn *c)
+/*
+ * rc__pump - pause reading over an output limit, send what is pending, and
+ * go on with the complete frames buffered in `in` for as long as that makes
+ * progress.  Runs after input was handled and after a write completed, never
+ * while frames are being processed.  The loop is needed because a batch
+ * that goes out directly (rc_conn_flush) brings no write callback: frames
+ * left in `in` when processing stopped at a limit that no longer holds by
+ * the time it is checked here (max-output-total moves with other workers'
+ * writes) would otherwise wait for input that may never come.
+ */
+static void rc__pump(rc_conn *c)
 {
-    rc__over over = c->reading ? rc__over_limit(c) : RC__UNDER;
-    if (over != RC__UNDER) {
-        rc__stop_reading(c);
-        rc_stat_add(over == RC__OVER_CONN ? &c->worker->stats.output_throttled
-                                          : &c->worker->stats.output_total_throttled,
-                    1);
+    for (;;) {
+        rc__over over = c->reading ? rc__over_limit(c) : RC__UNDER;
+        if (over != RC__UNDER) {
+            rc__stop_reading(c);
+            rc_stat_add(over == RC__OVER_CONN ? &c->worker->stats.output_throttled
+                                              : &c->worker->stats.output_total_throttled,
+                        1);
+        }
+        rc_conn_flush(c);
+        if (!c->reading || c->writing || c->closing || c->draining || c->in.len == 0 ||
+            rc__process_backlog(c) == 0)
+            return;
     }
-    rc_conn_flush(c);
 }
 
 static void rc__on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -428,7 +489,7 @@ static void rc__on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         c->in.len += (size_t)nread;
         rc__process_backlog(c);
     }
-    rc__after_input(c);
+    rc__pump(c);
 }
 
 static void rc__on_write(uv_write_t *req, int status)
@@ -441,19 +502,14 @@ static void rc__on_write(uv_write_t *req, int status)
         rc_conn_close(c);
         return;
     }
-    rc_stat_add(&c->worker->stats.bytes_out, c->wbuf.len);
-    c->written += c->wbuf.len;
-    c->wbuf.len = 0;
-    rc__buf_trim(&c->wbuf);
+    rc__wbuf_sent(c);
     if (c->closing)
         return;
     rc__account(c);
-    if (!c->draining && c->in.len > 0)
-        rc__process_backlog(c);
     c->hooks->on_writable(c); /* e.g. more events may wait now that the output shrank */
-    rc_conn_flush(c);
     if (!c->reading && !rc__over_limit(c) && !c->worker->stopping)
         rc__start_reading(c);
+    rc__pump(c); /* the frames left in `in` when the output passed a limit */
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */

@@ -121,6 +121,7 @@ struct rc_conn {
     bool admitted; /* counted in server->connections and connections_current */
     bool reading;  /* uv_read_start is in effect */
     bool writing;  /* write_req is in flight */
+    bool flushing; /* rc_conn_flush is on the stack: a nested call only adds output */
     bool draining; /* no more input: close once output is flushed */
     bool closing;  /* uv_close was called; freed in its callback */
 };

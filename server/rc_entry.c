@@ -11,6 +11,26 @@
 
 #include "rc_alloc.h"
 
+uint64_t rc__entry_hash(const rc_hash_key *seed, uint16_t ns_id, uint64_t version,
+                        const uint8_t *key, size_t len)
+{
+    uint8_t prefix[10];
+    prefix[0] = (uint8_t)ns_id;
+    prefix[1] = (uint8_t)(ns_id >> 8);
+    for (int i = 0; i < 8; i++)
+        prefix[2 + i] = (uint8_t)(version >> (8 * i));
+    rc_hash_state s;
+    rc_hash_init(&s, seed);
+    rc_hash_update(&s, prefix, sizeof(prefix));
+    rc_hash_update(&s, key, len);
+    return rc_hash_final(&s);
+}
+
+uint64_t rc__entry_rehash(const rc_hash_key *seed, const rc_entry *e)
+{
+    return rc__entry_hash(seed, e->ns_id, e->ns_version, (const uint8_t *)(e + 1), e->key_len);
+}
+
 /* rc__judge - the state of e at now (tag verdicts read lock-free). Caller holds the shard lock. */
 enum rc__life rc__judge(const rc_store *st, rc_entry *e, uint64_t now)
 {

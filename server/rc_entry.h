@@ -1,12 +1,19 @@
 /*
  * rc_entry.h - the store's entry layout and how an entry is judged.
  *
- * Layout.  One allocation per entry: a 72-byte metadata struct (rc_entry),
- * then the key bytes padded to 4, then ntags tag record ids (judged
- * against the entry's write stamp, `written`), then the value.  The full 64-bit hash is kept so
- * buckets can be migrated without rehashing keys: the shard comes from its high bits, the bucket
- * from its low bits.  A tombstone is an entry with no tags and no value that remembers a deleted
+ * Layout.  One allocation per entry: a 64-byte metadata struct (rc_entry,
+ * one cache line), then the key bytes padded to 4, then ntags tag record ids
+ * (judged against the entry's write stamp, `written`), then the value.  A
+ * tombstone is an entry with no tags and no value that remembers a deleted
  * entry's version until expire_ms.
+ *
+ * The hash is not stored.  A lookup compares the version, namespace, key
+ * length and key bytes (chains average one entry, so a stored hash would
+ * save nothing measurable there), and the few places that need an indexed
+ * entry's bucket (unlink, replace, migration) recompute it with
+ * rc__entry_hash: one SipHash-1-3 over at most max-key bytes, against 8 bytes
+ * on every entry, which would push the header past a cache line and, with
+ * glibc's 16-byte rounding, cost 16 bytes per entry for common sizes.
  *
  * Judging.  An entry is fresh until expire_ms, then stale for stale_ms, then
  * dead; soft invalidation (its own flag, or a tag invalidation stamped
@@ -24,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rc_hash.h"
 #include "rc_store.h"
 #include "rc_tags.h"
 
@@ -36,7 +44,6 @@ enum rc__entry_flag {
 
 typedef struct rc_entry {
     struct rc_entry *next;  /* hash chain */
-    uint64_t hash;          /* of (ns id, ns version, key) */
     uint64_t ns_version;    /* namespace version the entry belongs to */
     uint64_t entry_version; /* writer-stamped; 0 = unversioned */
     uint64_t expire_ms;     /* absolute; 0 = never.  Tombstones: end of life */
@@ -51,9 +58,8 @@ typedef struct rc_entry {
     uint8_t flags; /* enum rc__entry_flag */
 } rc_entry;
 
-/* 72 bytes: a cache line plus the write stamp.  glibc rounds allocations to 16
- * bytes, so for most key and value sizes the stamp costs nothing extra. */
-_Static_assert(sizeof(rc_entry) <= 72, "entry metadata budget");
+/* 64 bytes, one cache line: every byte here is paid once per entry. */
+_Static_assert(sizeof(rc_entry) <= 64, "entry metadata budget");
 
 /* What a judgement finds: servable, a tombstone, dead (to be freed), or nothing. */
 enum rc__life {
@@ -97,6 +103,17 @@ static inline uint8_t *rc__entry_value(rc_entry *e)
 {
     return (uint8_t *)(rc__entry_tags(e) + e->ntags);
 }
+
+/*
+ * rc__entry_hash - the index hash of (namespace id, namespace version, key),
+ * keyed by seed.  The shard is chosen by its high bits, the bucket by its low
+ * bits.  Pure; no lock needed.
+ */
+uint64_t rc__entry_hash(const rc_hash_key *seed, uint16_t ns_id, uint64_t version,
+                        const uint8_t *key, size_t len);
+
+/* rc__entry_rehash - rc__entry_hash of an entry's own namespace, version and key. */
+uint64_t rc__entry_rehash(const rc_hash_key *seed, const rc_entry *e);
 
 /* rc__judge - the state of e at now (tag verdicts read lock-free). */
 enum rc__life rc__judge(const rc_store *st, rc_entry *e, uint64_t now);

@@ -16,10 +16,11 @@ static rc_entry **rc__bucket(const rc__table *t, uint64_t hash)
     return &t->buckets[hash & t->mask];
 }
 
+/* Whether e is t's entry (no stored hash to compare first: see rc_entry.h). */
 static bool rc__entry_matches(const rc_entry *e, const rc__target *t)
 {
-    return e->hash == t->hash && e->ns_version == t->version && e->ns_id == t->ns->id &&
-           e->key_len == t->key_len && memcmp(e + 1, t->key, t->key_len) == 0;
+    return e->ns_version == t->version && e->ns_id == t->ns->id && e->key_len == t->key_len &&
+           memcmp(e + 1, t->key, t->key_len) == 0;
 }
 
 /* rc__index_find_locked - the entry for t, consulting both tables while migrating. */
@@ -35,16 +36,17 @@ rc_entry *rc__index_find_locked(const rc__shard *sh, const rc__target *t)
 /* rc__index_link_locked - the pointer that points at e (it must be indexed). */
 static rc_entry **rc__index_link_locked(rc__shard *sh, const rc_entry *e)
 {
+    uint64_t hash = rc__entry_rehash(sh->seed, e);
     for (int i = 0; i < (sh->rehashing ? 2 : 1); i++)
-        for (rc_entry **link = rc__bucket(&sh->tables[i], e->hash); *link; link = &(*link)->next)
+        for (rc_entry **link = rc__bucket(&sh->tables[i], hash); *link; link = &(*link)->next)
             if (*link == e)
                 return link;
     return NULL;
 }
 
-void rc__index_insert_locked(rc__shard *sh, rc_entry *e)
+void rc__index_insert_locked(rc__shard *sh, rc_entry *e, uint64_t hash)
 {
-    rc_entry **b = rc__bucket(&sh->tables[sh->rehashing ? 1 : 0], e->hash);
+    rc_entry **b = rc__bucket(&sh->tables[sh->rehashing ? 1 : 0], hash);
     e->next = *b;
     *b = e;
 }
@@ -65,8 +67,9 @@ void rc__index_replace_locked(rc__shard *sh, rc_entry *old, rc_entry *fresh)
 
 /*
  * rc__index_migrate_locked - move up to `buckets` non-empty buckets (visiting
- * at most RC__MIGRATE_VISITS) from tables[0] to tables[1]; when the last one
- * has moved, free tables[0] and make tables[1] the main table.
+ * at most RC__MIGRATE_VISITS) from tables[0] to tables[1], rehashing each
+ * entry moved (bounded: chains average one or two entries); when the last
+ * one has moved, free tables[0] and make tables[1] the main table.
  */
 void rc__index_migrate_locked(rc__shard *sh, unsigned buckets)
 {
@@ -82,7 +85,7 @@ void rc__index_migrate_locked(rc__shard *sh, unsigned buckets)
             buckets--;
         while (e) {
             rc_entry *next = e->next;
-            rc_entry **b = rc__bucket(to, e->hash);
+            rc_entry **b = rc__bucket(to, rc__entry_rehash(sh->seed, e));
             e->next = *b;
             *b = e;
             e = next;

@@ -29,8 +29,9 @@ typedef struct rc__table {
 /* rc__index_find_locked - the entry for t, or NULL. */
 rc_entry *rc__index_find_locked(const rc__shard *sh, const rc__target *t);
 
-/* rc__index_insert_locked - link e (not indexed yet) into the current table. */
-void rc__index_insert_locked(rc__shard *sh, rc_entry *e);
+/* rc__index_insert_locked - link e (not indexed yet, with index hash `hash`) into the current
+ * table. */
+void rc__index_insert_locked(rc__shard *sh, rc_entry *e, uint64_t hash);
 
 /* rc__index_unlink_locked - remove e (indexed) from its chain. */
 void rc__index_unlink_locked(rc__shard *sh, rc_entry *e);

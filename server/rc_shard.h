@@ -63,6 +63,7 @@ struct rc__shard {
     uint32_t sweep_pos;        /* ring slot where rc_store_sweep resumes */
     uint32_t sieve_off;        /* SIEVE: the hand, as an offset from ring.head (0..len) */
     uint32_t stripe;           /* namespace counter stripe (immutable) */
+    const rc_hash_key *seed;   /* the store's hash key, to find an entry's bucket (immutable) */
     size_t budget;             /* immutable */
     size_t used;               /* all bytes charged to this shard */
     size_t structure;          /* part of used: ring and bucket arrays */

@@ -53,21 +53,6 @@ static void rc__advance(rc_store *st, rc_ns *ns, uint64_t to, uint64_t *version)
 
 /* ---- request preparation ---------------------------------------------------- */
 
-static uint64_t rc__entry_hash(const rc_store *st, uint16_t ns_id, uint64_t version,
-                               const uint8_t *key, size_t len)
-{
-    uint8_t prefix[10];
-    prefix[0] = (uint8_t)ns_id;
-    prefix[1] = (uint8_t)(ns_id >> 8);
-    for (int i = 0; i < 8; i++)
-        prefix[2 + i] = (uint8_t)(version >> (8 * i));
-    rc_hash_state s;
-    rc_hash_init(&s, &st->seed);
-    rc_hash_update(&s, prefix, sizeof(prefix));
-    rc_hash_update(&s, key, len);
-    return rc_hash_final(&s);
-}
-
 static int rc__check_key(const rc_store *st, const rc_store_key *key)
 {
     if (key->ns.len == 0 || key->ns.len > RC_NS_MAX_NAME)
@@ -130,7 +115,7 @@ int rc__resolve(rc_store *st, const rc_store_key *key, bool create, rc__target *
     *ns_version = t->version;
     t->key = key->key.ptr;
     t->key_len = (uint16_t)key->key.len;
-    t->hash = rc__entry_hash(st, t->ns->id, t->version, t->key, t->key_len);
+    t->hash = rc__entry_hash(&st->seed, t->ns->id, t->version, t->key, t->key_len);
     t->shard = &st->shards[st->nshards == 1 ? 0 : (t->hash >> st->shard_shift)];
     return 0;
 }
@@ -249,7 +234,6 @@ static void rc__entry_fill(rc_entry *e, const rc__target *t, const rc_store_writ
                            const rc__write_plan *p, uint64_t written)
 {
     e->next = NULL;
-    e->hash = t->hash;
     e->ns_version = t->version;
     e->entry_version = w->entry_version;
     e->expire_ms = p->expire_ms;
@@ -316,7 +300,7 @@ static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_w
     if (p->ntags)
         memcpy(rc__entry_tags(e), refs, p->ntags * sizeof(rc_tag_ref));
     rc__account_locked(st, sh, e, charge, true);
-    rc__index_insert_locked(sh, e);
+    rc__index_insert_locked(sh, e, t->hash);
     rc__ring_push_locked(&sh->ring, e);
     rc__index_maybe_grow_locked(st, sh, now);
     return 0;
@@ -365,6 +349,7 @@ static void rc__shards_init(rc_store *st, size_t budget)
         rc__shard *sh = &st->shards[i];
         pthread_mutex_init(&sh->lock, NULL);
         sh->stripe = i;
+        sh->seed = &st->seed;
         sh->budget = budget;
         rc__shard_init_structure(sh);
     }
