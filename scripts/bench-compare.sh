@@ -19,6 +19,11 @@
 # (no scripts) to $OUT/report.html.  Servers not under test are idle.
 # Everything started is killed on exit; every wait is bounded.
 #
+# Every server receives the same requests: values carry no tags, since the
+# peers have none to store (recache-bench sends tags to recache only).  The
+# cost of recache's tags is measured beside the table instead: RSS per entry
+# of a separate recache filled with TAGGED_TAGS (2) product tags per value.
+#
 # Environment: RUNS (3), QUICK=1 (100k users, 2 s runs, 1 run, SAME_RATE
 # 20000), USERS, DURATION, SAME_RATE (50000 requests/s: below what every server sustains
 # here, so the p99s compare service, not backlog), CONNECTIONS (50),
@@ -118,7 +123,8 @@ json_field() { # file python-expression-on-j
     python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-COMMON=(--users "$USERS" --items "$ITEMS" --read-pct 90 --mode plain
+TAGGED_TAGS=${TAGGED_TAGS:-2}
+COMMON=(--users "$USERS" --items "$ITEMS" --read-pct 90 --mode plain --tags 0
         --connections "$CONNECTIONS" --threads 2 --duration "$DURATION" --warmup 1)
 
 CLK_TCK=$(getconf CLK_TCK)
@@ -141,6 +147,23 @@ for target in "${TARGETS[@]}"; do
     RSSE[$target]=$(python3 -c "print(round($rss*1024/max($n,1),1))")
     echo "   RSS ${rss} kB, $n entries: ${RSSE[$target]} bytes per entry" >&2
 done
+
+# What tags cost: a separate recache, filled the same way with TAGGED_TAGS tags per value, then
+# stopped (its CPU would otherwise compete with the runs).
+port=$(free_port)
+pid=$(start_server recache "$port")
+PIDS+=("$pid")
+wait_port "$port"
+echo "== recache with $TAGGED_TAGS tags per value (pid $pid, port $port): fill $USERS users" >&2
+timeout 600 "$BENCH" --target recache --port "$port" "${COMMON[@]}" --fill 1 --pipeline 16 \
+    --duration 1 --warmup 0 --tags "$TAGGED_TAGS" --json "$OUT/recache-tagged-fill.json" \
+    >"$OUT/recache-tagged-fill.txt"
+rss=$(rss_kb "$pid")
+n=$(entries recache "$port")
+RSSE_TAGGED=$(python3 -c "print(round($rss*1024/max($n,1),1))")
+echo "   RSS ${rss} kB, $n entries: $RSSE_TAGGED bytes per entry" >&2
+kill "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 
 # order RUN - the targets rotated by the run number, so each leads in turn.
 order() {
@@ -194,7 +217,7 @@ ratio() { python3 -c "print('%.2f' % ($1 / $2) if $2 else 'n/a')"; }
 {
 echo "bench-compare: $USERS users, 800-byte values, 90% reads, $CONNECTIONS connections," \
      "recache and memcached $THREADS threads, Redis at its defaults (io-threads 1)," \
-     "${MEM_MB} MB limit, ${DURATION} s x $RUNS runs alternating servers (medians);" \
+     "no tags, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs alternating servers (medians);" \
      "same-load rows open loop at $SAME_RATE requests/s, pipeline 1"
 echo "command: RUNS=$RUNS USERS=$USERS DURATION=$DURATION SAME_RATE=$SAME_RATE THREADS=$THREADS scripts/bench-compare.sh"
 echo
@@ -217,6 +240,8 @@ row "server CPU us/op @ $SAME_RATE/s" '%12.2f' "${RATE_CPU[recache]}" "${RATE_CP
 printf '| %-28s | %12s | %12s | %12s | %6s | %8s |\n' "RSS bytes/entry" "${RSSE[recache]}" \
     "${RSSE[memcached]}" "${RSSE[redis]}" "$(ratio "${RSSE[recache]}" "${RSSE[memcached]}")" \
     "$(ratio "${RSSE[recache]}" "${RSSE[redis]}")"
+echo
+echo "RSS bytes/entry of recache with $TAGGED_TAGS tags per value (the peers store none): $RSSE_TAGGED"
 } | tee "$OUT/table.md"
 
 python3 "$ROOT/scripts/bench-report.py" "$OUT" "$RUNS" "$SAME_RATE" >"$OUT/report.html"

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* rc__alloc_failed - report which request failed, then abort (never returns). */
 static _Noreturn void rc__alloc_failed(const char *what, size_t size)
@@ -81,4 +83,50 @@ char *rc_xstrndup(const char *s, size_t n)
 size_t rc_alloc_usable(const void *ptr)
 {
     return ptr ? malloc_usable_size((void *)ptr) : 0;
+}
+
+/* The system's page size (arrays are allocated rarely: no need to cache it). */
+static size_t rc__page_size(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096u;
+}
+
+size_t rc_array_estimate(size_t bytes, size_t page_size)
+{
+    if (bytes < RC_ARRAY_MAP_MIN) {
+        const size_t word = sizeof(size_t); /* glibc: 8-byte header, 16-byte chunks */
+        size_t chunk = (bytes + word + 15u) / 16u * 16u;
+        return (chunk < 4u * word ? 4u * word : chunk) - word;
+    }
+    return (bytes + page_size - 1u) / page_size * page_size;
+}
+
+void *rc_xcalloc_array(size_t bytes)
+{
+    if (bytes < RC_ARRAY_MAP_MIN)
+        return rc_xcalloc(1, bytes);
+    size_t len = rc_array_estimate(bytes, rc__page_size());
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        rc__alloc_failed("mmap", len);
+    return p; /* anonymous mappings are zero-filled */
+}
+
+void rc_array_free(void *ptr, size_t bytes)
+{
+    if (!ptr)
+        return;
+    if (bytes < RC_ARRAY_MAP_MIN)
+        free(ptr);
+    else
+        munmap(ptr, rc_array_estimate(bytes, rc__page_size()));
+}
+
+size_t rc_array_usable(const void *ptr, size_t bytes)
+{
+    if (!ptr)
+        return 0;
+    return bytes < RC_ARRAY_MAP_MIN ? malloc_usable_size((void *)ptr)
+                                    : rc_array_estimate(bytes, rc__page_size());
 }

@@ -24,4 +24,26 @@ char *rc_xstrndup(const char *s, size_t n);
 /* Bytes the allocator really reserved for ptr (malloc_usable_size); 0 for NULL. */
 size_t rc_alloc_usable(const void *ptr);
 
+/*
+ * Large arrays (the store's index buckets and CLOCK rings).  From
+ * RC_ARRAY_MAP_MIN bytes up, an array is a private anonymous mapping of its
+ * own, so freeing one (when it is replaced by one twice the size) gives its
+ * pages back to the system at once, instead of leaving a hole of that size
+ * in the heap among the entries; below that it comes from calloc.  The
+ * caller remembers the byte count: it is needed to free and to charge.
+ */
+#define RC_ARRAY_MAP_MIN ((size_t)32 * 1024)
+
+/* rc_xcalloc_array - a zeroed array of `bytes`; aborts on failure.  Free with rc_array_free. */
+void *rc_xcalloc_array(size_t bytes);
+
+/* rc_array_free - free an rc_xcalloc_array(bytes) block (NULL is fine). */
+void rc_array_free(void *ptr, size_t bytes);
+
+/* rc_array_usable - bytes an rc_xcalloc_array(bytes) block really holds (0 for NULL). */
+size_t rc_array_usable(const void *ptr, size_t bytes);
+
+/* rc_array_estimate - rc_array_usable of a block not allocated yet (page size: the system's). */
+size_t rc_array_estimate(size_t bytes, size_t page_size);
+
 #endif /* RECACHE_RC_ALLOC_H */

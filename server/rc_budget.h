@@ -3,7 +3,8 @@
  *
  * Design.  shard->used counts, for every entry, its allocation as
  * malloc_usable_size reports it plus rc_tags_charge() per tag reference;
- * the ring and bucket arrays as allocated (shard->structure); and lease
+ * the ring and bucket arrays as allocated (shard->structure: rc_array_usable,
+ * page-rounded for the ones mapped on their own, rc_alloc.h); and lease
  * records (shard->lease_bytes) and suppression tables (shard->suppress_bytes,
  * rc_store_list.h).  The hand can free entries only, so structure +
  * lease_bytes + suppress_bytes is what no eviction can give back.  A write

@@ -76,16 +76,16 @@ static void rc__ring_compact_locked(rc__shard *sh)
 static bool rc__ring_grow_locked(rc_store *st, rc__shard *sh, size_t reserved)
 {
     rc__ring *r = &sh->ring;
-    size_t old_bytes = rc_alloc_usable(r->slots);
-    size_t new_count = 2u * (size_t)r->cap;
+    size_t old_size = (size_t)r->cap * sizeof(rc_entry *);
+    size_t old_bytes = rc_array_usable(r->slots, old_size);
+    size_t new_count = 2u * (size_t)r->cap, new_size = new_count * sizeof(rc_entry *);
     if (new_count > UINT32_MAX ||
-        sh->used + reserved - old_bytes + rc__alloc_estimate(st, new_count * sizeof(rc_entry *)) >
-            sh->budget)
+        sh->used + reserved - old_bytes + rc_array_estimate(new_size, st->page_size) > sh->budget)
         return false;
-    rc_entry **slots = rc_xcalloc(new_count, sizeof(rc_entry *));
-    size_t new_bytes = rc_alloc_usable(slots);
+    rc_entry **slots = rc_xcalloc_array(new_size);
+    size_t new_bytes = rc_array_usable(slots, new_size);
     if (sh->used + reserved - old_bytes + new_bytes > sh->budget) {
-        free(slots);
+        rc_array_free(slots, new_size);
         return false;
     }
     uint32_t kept = 0, hand = 0;
@@ -99,7 +99,7 @@ static bool rc__ring_grow_locked(rc_store *st, rc__shard *sh, size_t reserved)
         }
     }
     sh->sieve_off = sh->sieve_off < r->len ? hand : kept;
-    free(r->slots);
+    rc_array_free(r->slots, old_size);
     rc__structure_charge_locked(sh, new_bytes, old_bytes);
     r->slots = slots;
     r->cap = (uint32_t)new_count;

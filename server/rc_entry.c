@@ -28,7 +28,7 @@ uint64_t rc__entry_hash(const rc_hash_key *seed, uint16_t ns_id, uint64_t versio
 
 uint64_t rc__entry_rehash(const rc_hash_key *seed, const rc_entry *e)
 {
-    return rc__entry_hash(seed, e->ns_id, e->ns_version, (const uint8_t *)(e + 1), e->key_len);
+    return rc__entry_hash(seed, e->ns_id, e->ns_version, rc__entry_key_of(e), e->key_len);
 }
 
 /* rc__judge - the state of e at now (tag verdicts read lock-free). Caller holds the shard lock. */
@@ -36,7 +36,7 @@ enum rc__life rc__judge(const rc_store *st, rc_entry *e, uint64_t now)
 {
     if (e->flags & RC__TOMBSTONE)
         return now >= e->expire_ms ? RC__DEAD_TOMB : RC__TOMB;
-    if (e->expire_ms != 0 && now >= e->expire_ms + e->stale_ms)
+    if (e->expire_ms != 0 && now >= e->expire_ms + rc__entry_stale_ms(e))
         return RC__DEAD_EXPIRED;
     enum rc_tag_verdict tags =
         e->ntags ? rc_tags_judge(st->tags, rc__entry_tags(e), e->ntags, e->written) : RC_TAG_VALID;
@@ -66,8 +66,8 @@ bool rc__is_live(enum rc__life life)
 /* rc__read_fill - the metadata part of a hit. */
 void rc__read_fill(const rc_entry *e, enum rc__life life, uint64_t now, rc_store_read *out)
 {
-    out->entry_version = e->entry_version;
-    out->client_flags = e->client_flags;
+    out->entry_version = rc__entry_version(e);
+    out->client_flags = rc__entry_client_flags(e);
     out->value_len = e->value_len;
     out->state = life == RC__FRESH ? RC_STATE_FRESH : RC_STATE_STALE;
     out->written = e->written;

@@ -19,6 +19,17 @@
  * that holds and fewer than `capacity` events remain, then writes.  Nothing
  * is allocated after creation, and the bytes held never pass max_bytes.
  *
+ * Early laps.  The arena's pages become resident as they are first written.
+ * When `capacity` is the tighter bound (small events: a million SETs of short
+ * keys hold a few MB of a 16 MB arena), running on to the arena's end would
+ * make all of it resident for nothing.  So a new event starts the next lap
+ * early as soon as the space before the oldest event holds everything held
+ * plus the new event: that drops no event, and the written part of the arena
+ * settles at about twice the bytes held.  The price: if events then grow to
+ * more than twice the size of those held, the lap they are written in may
+ * drop events before either bound requires, once; subscribers that far
+ * behind resynchronise, as they would past a bound.
+ *
  * Locking.  `lock` guards every mutable field (and the arena's bytes); the
  * fields marked immutable are set before the ring is shared.  It is a leaf
  * lock (rc_events.h).
@@ -44,6 +55,7 @@ struct rc_events {
     uint64_t oldest_seq;  /* oldest event held; last_seq + 1 when none is */
     uint64_t head_vpos;   /* virtual arena position just past the newest event */
     uint64_t held_bytes;  /* frame + namespace bytes of the events held */
+    size_t touched;       /* arena bytes ever written: its resident part */
     rc__event_slot *slots;
     uint8_t *arena;
     size_t max_bytes;  /* immutable: arena size */
@@ -112,6 +124,24 @@ static void rc__drop_oldest_locked(rc_events *ev)
 }
 
 /*
+ * rc__early_lap_locked - where an event of `need` bytes that fits at `start`
+ * (nothing more to drop) should go: the start of the next lap when the
+ * events held do not wrap yet and the space before the oldest one holds them
+ * all plus the new event (see "Early laps" above), else `start`.
+ */
+static uint64_t rc__early_lap_locked(const rc_events *ev, uint64_t start, size_t need)
+{
+    if (ev->oldest_seq > ev->last_seq)
+        return start;
+    uint64_t tail = ev->slots[ev->oldest_seq % ev->capacity].vpos;
+    size_t tail_phys = (size_t)(tail % ev->max_bytes);
+    uint64_t lap_end = tail - tail_phys + ev->max_bytes;
+    if (start + need <= lap_end && tail_phys >= start - tail + need)
+        return lap_end;
+    return start;
+}
+
+/*
  * Make room for an event of `need` bytes: drop oldest events until it fits
  * after the newest one (or at the start of the next lap of the arena, if it
  * would straddle the end) and fewer than `capacity` events are held.
@@ -130,7 +160,7 @@ static uint64_t rc__reserve_locked(rc_events *ev, size_t need)
             break;
         rc__drop_oldest_locked(ev);
     }
-    return start;
+    return rc__early_lap_locked(ev, start, need);
 }
 
 uint64_t rc_events_publish(rc_events *ev, const rc_event *e)
@@ -146,7 +176,10 @@ uint64_t rc_events_publish(rc_events *ev, const rc_event *e)
         abort();
     size_t need = (size_t)size + e->ns.len;
     uint64_t vpos = rc__reserve_locked(ev, need);
-    uint8_t *dst = ev->arena + vpos % ev->max_bytes;
+    size_t phys = (size_t)(vpos % ev->max_bytes);
+    uint8_t *dst = ev->arena + phys;
+    if (phys + need > ev->touched)
+        ev->touched = phys + need;
     rc_encode(&m, dst, (size_t)size);
     if (e->ns.len)
         memcpy(dst + size, e->ns.ptr, e->ns.len);
@@ -217,5 +250,6 @@ void rc_events_totals_get(rc_events *ev, rc_events_totals *out)
     out->bytes = ev->held_bytes;
     out->max_bytes = ev->max_bytes;
     out->memory = ev->max_bytes + (uint64_t)ev->capacity * sizeof(rc__event_slot);
+    out->touched = ev->touched;
     pthread_mutex_unlock(&ev->lock);
 }

@@ -20,8 +20,10 @@
  * (event-ring-bytes): publishing drops the oldest events until the new one
  * fits both bounds.  Its memory is fixed at creation (the arena plus one
  * small slot per event) and lies outside the store's --memory limit; STATS
- * reports the bytes held (rc_events_totals).  A subscriber whose next event
- * was dropped, by either bound, must resynchronise.
+ * reports the bytes held (rc_events_totals).  Arena pages become resident as
+ * they are written, and when the event count is the tighter bound only
+ * about twice the bytes held are ever written (rc_events.c, "Early laps").
+ * A subscriber whose next event was dropped must resynchronise.
  *
  * Sequence numbers start at 1 and increase by one per event; heartbeats do
  * not consume numbers.  Together with the instance id (random per boot) they
@@ -124,6 +126,7 @@ typedef struct rc_events_totals {
     uint64_t bytes;      /* encoded frame bytes (and namespace copies) held now: <= max_bytes */
     uint64_t max_bytes;  /* the byte bound (event-ring-bytes) */
     uint64_t memory;     /* bytes the ring allocated: the arena and the slot array */
+    uint64_t touched;    /* arena bytes ever written (resident); see "Early laps" in rc_events.c */
 } rc_events_totals;
 
 void rc_events_totals_get(rc_events *ev, rc_events_totals *out);

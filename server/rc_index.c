@@ -20,7 +20,7 @@ static rc_entry **rc__bucket(const rc__table *t, uint64_t hash)
 static bool rc__entry_matches(const rc_entry *e, const rc__target *t)
 {
     return e->ns_version == t->version && e->ns_id == t->ns->id && e->key_len == t->key_len &&
-           memcmp(e + 1, t->key, t->key_len) == 0;
+           memcmp(rc__entry_key_of(e), t->key, t->key_len) == 0;
 }
 
 /* rc__index_find_locked - the entry for t, consulting both tables while migrating. */
@@ -92,8 +92,9 @@ void rc__index_migrate_locked(rc__shard *sh, unsigned buckets)
         }
     }
     if (sh->rehash_pos > from->mask) {
-        rc__structure_charge_locked(sh, 0, rc_alloc_usable(from->buckets));
-        free(from->buckets);
+        size_t bytes = (from->mask + 1u) * sizeof(rc_entry *);
+        rc__structure_charge_locked(sh, 0, rc_array_usable(from->buckets, bytes));
+        rc_array_free(from->buckets, bytes);
         *from = *to;
         memset(to, 0, sizeof(*to));
         sh->rehashing = false;
@@ -114,14 +115,15 @@ void rc__index_maybe_grow_locked(rc_store *st, rc__shard *sh, uint64_t now)
     size_t nbuckets = sh->tables[0].mask + 1u;
     if (sh->rehashing || sh->entries <= nbuckets)
         return;
-    size_t estimate = rc__alloc_estimate(st, 2u * nbuckets * sizeof(rc_entry *));
+    size_t bytes = 2u * nbuckets * sizeof(rc_entry *);
+    size_t estimate = rc_array_estimate(bytes, st->page_size);
     if (sh->used + estimate > sh->budget &&
         (sh->entries <= 2u * nbuckets || !rc__reserve_locked(st, sh, estimate, now)))
         return;
-    rc_entry **buckets = rc_xcalloc(2u * nbuckets, sizeof(rc_entry *));
-    size_t charge = rc_alloc_usable(buckets);
+    rc_entry **buckets = rc_xcalloc_array(bytes);
+    size_t charge = rc_array_usable(buckets, bytes);
     if (sh->used + charge > sh->budget) {
-        free(buckets);
+        rc_array_free(buckets, bytes);
         return;
     }
     rc__structure_charge_locked(sh, charge, 0);

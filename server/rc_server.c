@@ -793,6 +793,7 @@ static void rc__text_events(rc__text *t, rc_server *srv)
     rc__textf(t, "event_ring_bytes %llu\n", (unsigned long long)tot.bytes);
     rc__textf(t, "event_ring_max_bytes %llu\n", (unsigned long long)tot.max_bytes);
     rc__textf(t, "event_ring_memory %llu\n", (unsigned long long)tot.memory);
+    rc__textf(t, "event_ring_touched %llu\n", (unsigned long long)tot.touched);
 }
 
 /* Output buffers and accepting: the limits, the node-wide gauge and the accept failures. */

@@ -83,12 +83,12 @@ void rc__entry_drop_locked(rc_store *st, rc__shard *sh, rc_entry *e)
  */
 rc_entry *rc__entry_bury_locked(rc_store *st, rc__shard *sh, rc_entry *e, uint64_t now)
 {
-    if (e->entry_version == 0 || st->cfg.tombstone_ms == 0) {
+    if (rc__entry_version(e) == 0 || st->cfg.tombstone_ms == 0) {
         rc__entry_drop_locked(st, sh, e);
         return NULL;
     }
     size_t freed = rc_alloc_usable(e);
-    rc_entry *t = rc_xmalloc(rc__entry_size(e->key_len, 0, 0));
+    rc_entry *t = rc_xmalloc(rc__entry_size(true, e->key_len, 0, 0));
     size_t charge = rc_alloc_usable(t);
     /* The allocator may hand out a slightly larger chunk than the entry had;
      * the tombstone is worth keeping whenever the budget still holds. */
@@ -97,13 +97,15 @@ rc_entry *rc__entry_bury_locked(rc_store *st, rc__shard *sh, rc_entry *e, uint64
         rc__entry_drop_locked(st, sh, e);
         return NULL;
     }
-    memcpy(t, e, sizeof(rc_entry) + e->key_len);
+    /* A versioned entry has its optional header part: the tombstone keeps only its version. */
+    memcpy(t, e, sizeof(rc_entry));
+    rc__entry_ext x = {.entry_version = rc__entry_version(e)};
+    memcpy(t + 1, &x, sizeof(x));
     t->expire_ms = now + st->cfg.tombstone_ms;
-    t->stale_ms = 0;
     t->value_len = 0;
-    t->client_flags = 0;
     t->ntags = 0;
-    t->flags = RC__TOMBSTONE;
+    t->flags = RC__TOMBSTONE | RC__EXT;
+    memcpy(rc__entry_key(t), rc__entry_key_of(e), e->key_len);
     rc__index_replace_locked(sh, e, t);
     sh->ring.slots[e->ring_slot] = t;
     rc__entry_release_locked(st, sh, e);
@@ -166,18 +168,19 @@ void rc__serve_locked(rc_entry *e, enum rc__life life, uint64_t now, rc_value_si
 void rc__shard_init_structure(rc__shard *sh)
 {
     memset(sh->tables, 0, sizeof(sh->tables));
-    sh->tables[0].buckets = rc_xcalloc(RC__INITIAL_SLOTS, sizeof(rc_entry *));
+    sh->tables[0].buckets = rc_xcalloc_array(RC__INITIAL_SLOTS * sizeof(rc_entry *));
     sh->tables[0].mask = RC__INITIAL_SLOTS - 1u;
     sh->rehashing = false;
     sh->rehash_pos = 0;
     memset(&sh->ring, 0, sizeof(sh->ring));
-    sh->ring.slots = rc_xcalloc(RC__INITIAL_SLOTS, sizeof(rc_entry *));
+    sh->ring.slots = rc_xcalloc_array(RC__INITIAL_SLOTS * sizeof(rc_entry *));
     sh->ring.cap = RC__INITIAL_SLOTS;
     sh->sweep_pos = 0;
     sh->reclaim_pos = 0;
     sh->reclaim_left = 0;
     sh->sieve_off = 0;
-    sh->structure = rc_alloc_usable(sh->tables[0].buckets) + rc_alloc_usable(sh->ring.slots);
+    sh->structure = rc_array_usable(sh->tables[0].buckets, RC__INITIAL_SLOTS * sizeof(rc_entry *)) +
+                    rc_array_usable(sh->ring.slots, RC__INITIAL_SLOTS * sizeof(rc_entry *));
     sh->used += sh->structure;
 }
 
@@ -188,9 +191,10 @@ void rc__shard_clear_locked(rc_store *st, rc__shard *sh)
     for (uint32_t i = 0; i < r->cap; i++)
         if (r->slots[i])
             rc__entry_release_locked(st, sh, r->slots[i]);
-    free(r->slots);
-    free(sh->tables[0].buckets);
-    free(sh->tables[1].buckets);
+    rc_array_free(r->slots, (size_t)r->cap * sizeof(rc_entry *));
+    for (int i = 0; i < 2; i++)
+        if (sh->tables[i].buckets)
+            rc_array_free(sh->tables[i].buckets, (sh->tables[i].mask + 1u) * sizeof(rc_entry *));
     sh->used -= sh->structure;
     sh->structure = 0;
 }

@@ -207,7 +207,9 @@ static int rc__plan_write(rc_store *st, const rc_store_key *key, const rc_store_
     p->expire_ms = rc__expiry(t->ns, w->ttl_ms, now, true);
     p->stale_ms = w->stale_ms == RC_STALE_DEFAULT ? (uint32_t)rc_ns_setting(t->ns, RC_NS_SET_STALE)
                                                   : w->stale_ms;
-    p->alloc_size = rc__entry_size(t->key_len, p->ntags, w->value_len);
+    p->alloc_size =
+        rc__entry_size(rc__entry_needs_ext(w->entry_version, w->client_flags, p->stale_ms),
+                       t->key_len, p->ntags, w->value_len);
     return 0;
 }
 
@@ -216,14 +218,14 @@ static int rc__plan_write(rc_store *st, const rc_store_key *key, const rc_store_
 static int rc__check_condition(const rc_store_write *w, enum rc__life life, const rc_entry *e,
                                uint64_t *winner)
 {
-    *winner = e ? e->entry_version : 0;
+    *winner = e ? rc__entry_version(e) : 0;
     switch (w->cond) {
     case RC_COND_IF_ABSENT:
         return life == RC__FRESH ? RC_EEXISTS : 0;
     case RC_COND_IF_NEWER:
-        return e && e->entry_version >= w->entry_version ? RC_ENOT_NEWER : 0;
+        return e && rc__entry_version(e) >= w->entry_version ? RC_ENOT_NEWER : 0;
     case RC_COND_CAS:
-        return rc__is_live(life) && e->entry_version == w->cas_version ? 0 : RC_ECAS_MISMATCH;
+        return rc__is_live(life) && rc__entry_version(e) == w->cas_version ? 0 : RC_ECAS_MISMATCH;
     default:
         return 0;
     }
@@ -235,16 +237,20 @@ static void rc__entry_fill(rc_entry *e, const rc__target *t, const rc_store_writ
 {
     e->next = NULL;
     e->ns_version = t->version;
-    e->entry_version = w->entry_version;
     e->expire_ms = p->expire_ms;
-    e->stale_ms = p->stale_ms;
     e->value_len = w->value_len;
-    e->client_flags = w->client_flags;
     e->key_len = t->key_len;
     e->ns_id = t->ns->id;
     e->ntags = (uint8_t)p->ntags;
     e->flags = w->kind == RC_KIND_LIST ? RC__LIST : 0;
     e->written = written;
+    if (rc__entry_needs_ext(w->entry_version, w->client_flags, p->stale_ms)) {
+        e->flags |= RC__EXT;
+        rc__entry_ext x = {.entry_version = w->entry_version,
+                           .client_flags = w->client_flags,
+                           .stale_ms = p->stale_ms};
+        memcpy(e + 1, &x, sizeof(x));
+    }
     memcpy(rc__entry_key(e), t->key, t->key_len);
     if (w->value_len)
         memcpy(rc__entry_value(e), w->value, w->value_len);
@@ -311,7 +317,7 @@ static int rc__insert_locked(rc_store *st, const rc__target *t, const rc_store_w
 static size_t rc__max_entry_charge(const rc_store *st)
 {
     const rc_store_config *cfg = &st->cfg;
-    size_t size = rc__entry_size(st->max_key, cfg->max_tags, cfg->max_value);
+    size_t size = rc__entry_size(true, st->max_key, cfg->max_tags, cfg->max_value);
     return rc__alloc_estimate(st, size) + cfg->max_tags * rc_tags_charge(cfg->max_tag_len) +
            RC__STRUCTURE_SHARE;
 }
@@ -369,7 +375,7 @@ int rc_store_create(const rc_store_config *cfg, rc_store **out)
     st->page_size = page > 0 ? (size_t)page : 4096u;
     st->nshards = rc__choose_shards(st);
     size_t budget = cfg->memory_limit / st->nshards;
-    size_t initial = 2u * rc__alloc_estimate(st, RC__INITIAL_SLOTS * sizeof(rc_entry *));
+    size_t initial = 2u * rc_array_estimate(RC__INITIAL_SLOTS * sizeof(rc_entry *), st->page_size);
     if (budget < initial + rc__max_entry_charge(st)) {
         free(st);
         return RC_EINVAL;

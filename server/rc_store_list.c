@@ -119,7 +119,7 @@ static int rc__list_remove(rc_store *st, const rc_store_key *key, const uint64_t
     if (l)
         rc__lease_cancel_locked(st, sh, l, now, woken);
     if (rc__is_live(life)) {
-        out->entry_version = e->entry_version;
+        out->entry_version = rc__entry_version(e);
         out->removed = rc__remove_items_locked(e, ids, n);
         if (out->removed)
             e->written = rc_hlc_now(&st->clock);

@@ -5,7 +5,7 @@
  * Design.  A list value is an ordinary entry whose value bytes are its
  * items in rank order, RC_ITEM_SIZE bytes each in their wire encoding
  * (rc_proto.h: u64 id, binary32 score), flagged as a list (rc_entry.h), so
- * a list costs exactly its entry (64 bytes of metadata, key, tags) plus 12
+ * a list costs exactly its entry (48 to 64 bytes of metadata, key, tags) plus 12
  * bytes per item, and everything the store does for entries (expiry,
  * stale windows, tags, conditions, leases, eviction, memory accounting)
  * applies to lists unchanged.  Lists are written with rc_store_set (w->kind

@@ -229,6 +229,50 @@ static int set_cond(rc_store *st, const char *key, uint8_t cond, uint64_t versio
     return rc;
 }
 
+/*
+ * The optional header part (version, client flags, stale window) is stored
+ * only when one of them is set: every combination reads back exactly, the
+ * ones without it cost less, and a tombstone keeps the version whatever else
+ * its entry carried.
+ */
+static void test_optional_header_fields(void)
+{
+    rc_store *st = ts_store(1 << 20, 1, 1024);
+    ts_buf buf;
+    rc_store_read rd;
+    size_t plain_bytes = 0;
+    for (unsigned combo = 0; combo < 8; combo++) {
+        char key[16];
+        snprintf(key, sizeof(key), "k%u", combo);
+        rc_store_key k = ts_key("recs", key, 0);
+        rc_store_write w = ts_write("0123456789abcdef", 100);
+        w.entry_version = (combo & 1u) ? 40u + combo : 0;
+        w.client_flags = (combo & 2u) ? 0xf00du + combo : 0;
+        w.stale_ms = (combo & 4u) ? 50 : 0;
+        rc_store_write_result res;
+        size_t before = ts_totals(st).bytes_used;
+        RC_CHECK_RC(rc_store_set(st, &k, &w, NOW0, &res), 0);
+        size_t charge = ts_totals(st).bytes_used - before;
+        if (combo == 0)
+            plain_bytes = charge;
+        else
+            RC_CHECK(charge > plain_bytes);
+        RC_CHECK_RC(ts_get(st, "recs", key, 0, NOW0, &buf, &rd), 0);
+        RC_CHECK_MEM(buf.data, buf.len, "0123456789abcdef", 16);
+        RC_CHECK_EQ_U64(rd.entry_version, w.entry_version);
+        RC_CHECK_EQ_INT(rd.client_flags, w.client_flags);
+        /* Past the TTL only a stale window keeps it readable. */
+        RC_CHECK_RC(ts_get(st, "recs", key, 0, NOW0 + 120, &buf, &rd), (combo & 4u) ? 0 : RC_EMISS);
+    }
+    char key[16];
+    snprintf(key, sizeof(key), "k%u", 7u); /* version 47, flags, stale: still stale-readable */
+    rc_store_key k = ts_key("recs", key, 0);
+    RC_CHECK_RC(rc_store_delete(st, &k, NOW0 + 120, NULL, NULL), 0);
+    RC_CHECK_EQ_U64(ts_probe(st, "recs", key, NOW0 + 120), 47);
+    RC_CHECK_RC(ts_get(st, "recs", key, 0, NOW0 + 120, &buf, &rd), RC_EMISS);
+    rc_store_destroy(st);
+}
+
 static void test_condition_if_absent(void)
 {
     rc_store *st = ts_store(1 << 20, 1, 1024);
@@ -479,6 +523,38 @@ static void test_memory_limit_never_exceeded(void)
     rc_store_destroy(st);
 }
 
+/*
+ * A shard's index and ring grow past RC_ARRAY_MAP_MIN into arrays mapped on
+ * their own: the limit still holds at every step, the entries stay
+ * readable, and a flush gives back exactly what the arrays were charged
+ * (the store is back to its empty charge).
+ */
+static void test_large_structure_arrays(void)
+{
+    rc_store *st = ts_store(64u << 20, 1, 1024);
+    uint64_t empty = ts_totals(st).bytes_used;
+    enum { N = 20000 }; /* a 32768-slot ring and bucket array: 256 KiB each */
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof(key), "user:%d", i);
+        RC_CHECK_RC(ts_set(st, "recs", key, "v", NOW0), 0);
+        if (i % 1000 == 0)
+            ts_check_within_limit(st);
+    }
+    RC_CHECK_EQ_INT(ts_totals(st).entries, N);
+    RC_CHECK(ts_totals(st).bytes_used > empty + 2u * 32768u * sizeof(void *));
+    for (int i = 0; i < N; i += 997) {
+        snprintf(key, sizeof(key), "user:%d", i);
+        RC_CHECK(ts_has(st, "recs", key, 0, NOW0, "v"));
+    }
+    rc_store_flush(st, NULL);
+    RC_CHECK_EQ_INT(ts_totals(st).entries, 0);
+    RC_CHECK_EQ_U64(ts_totals(st).bytes_used, empty);
+    RC_CHECK_RC(ts_set(st, "recs", "again", "v", NOW0), 0);
+    RC_CHECK(ts_has(st, "recs", "again", 0, NOW0, "v"));
+    rc_store_destroy(st);
+}
+
 static void test_value_that_cannot_fit(void)
 {
     /* Explicit shard count: the budget holds one max-size entry, not two. */
@@ -638,6 +714,7 @@ int main(void)
     RC_TEST_RUN(test_create_rejects_impossible_configs);
     RC_TEST_RUN(test_auto_shard_count);
     RC_TEST_RUN(test_set_get_delete_touch);
+    RC_TEST_RUN(test_optional_header_fields);
     RC_TEST_RUN(test_key_and_namespace_validation);
     RC_TEST_RUN(test_value_limits);
     RC_TEST_RUN(test_condition_if_absent);
@@ -647,6 +724,7 @@ int main(void)
     RC_TEST_RUN(test_sweep_reclaims_expired);
     RC_TEST_RUN(test_soft_invalidation_of_key);
     RC_TEST_RUN(test_memory_limit_never_exceeded);
+    RC_TEST_RUN(test_large_structure_arrays);
     RC_TEST_RUN(test_value_that_cannot_fit);
     RC_TEST_RUN(test_clock_eviction_order);
     RC_TEST_RUN(test_eviction_prefers_old_versions);

@@ -165,6 +165,9 @@ static void test_ring_byte_bound(void)
     RC_CHECK(held > 0 && held < RING_EVENTS / 2);
     RC_CHECK_EQ_INT(oldest, (long long)newest - held + 1);
     RC_CHECK(rc_raw_stat(w, "event_ring_memory") >= RING_BYTES);
+    /* Bytes are the tighter bound here: the ring is written up to about all of it. */
+    long long touched = rc_raw_stat(w, "event_ring_touched");
+    RC_CHECK(touched >= bytes && touched <= RING_BYTES);
 
     /* Resuming from before the dropped events: RESYNC, then live events. */
     long long resyncs = rc_raw_stat(w, "resyncs");
@@ -188,6 +191,42 @@ static void test_ring_byte_bound(void)
         RC_CHECK_EQ_INT(ev.key.len, LONG_KEY);
     }
     RC_CHECK_EQ_INT(rc_raw_stat(w, "resyncs"), resyncs + 1);
+    close(sub);
+    close(w);
+    RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
+}
+
+#define COUNT_BOUND  "200"
+#define COUNT_EVENTS 5000 /* 100-byte keys: about 0.8 MB published, 35 kB held */
+
+/*
+ * When the event count is the tighter bound, the ring is written only to
+ * about twice the bytes it holds (not up to event-ring-bytes), keeps exactly
+ * event-ring events, and replays them intact.
+ */
+static void test_ring_count_bound(void)
+{
+    const char *args[] = {"--event-ring", COUNT_BOUND, NULL};
+    uint64_t inst, s0;
+    int w = start_with_backlog(args, COUNT_EVENTS, 100, &inst, &s0);
+    long long bytes = rc_raw_stat(w, "event_ring_bytes");
+    long long touched = rc_raw_stat(w, "event_ring_touched");
+    long long oldest = rc_raw_stat(w, "event_ring_oldest");
+    uint64_t newest = s0 + COUNT_EVENTS;
+    fprintf(stderr, "  ring holds %lld bytes, written %lld of %lld\n", bytes, touched,
+            rc_raw_stat(w, "event_ring_max_bytes"));
+    RC_CHECK_EQ_INT(rc_raw_stat(w, "event_ring_events"), atoi(COUNT_BOUND));
+    RC_CHECK(touched >= bytes && touched <= 2 * bytes + 1024);
+    int sub = connect_raw();
+    subscribe_on(sub, (uint64_t)oldest - 1, inst, NULL);
+    static uint8_t body[BODY_CAP];
+    rc_msg ev;
+    for (uint64_t seq = (uint64_t)oldest; seq <= newest; seq++) {
+        next_event(sub, &ev, body);
+        RC_CHECK_EQ_INT(ev.kind, RC_EV_KEY);
+        RC_CHECK_EQ_U64(ev.seq, seq);
+        RC_CHECK_EQ_INT(ev.key.len, 100);
+    }
     close(sub);
     close(w);
     RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
@@ -295,6 +334,7 @@ static void test_behind_ring_cut_off(void)
 int main(void)
 {
     RC_TEST_RUN(test_ring_byte_bound);
+    RC_TEST_RUN(test_ring_count_bound);
     RC_TEST_RUN(test_replay_paced_for_fast_reader);
     RC_TEST_RUN(test_stalled_subscriber_cut_off);
     RC_TEST_RUN(test_behind_ring_cut_off);
