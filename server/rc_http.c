@@ -39,11 +39,20 @@ static int rc__on_message_begin(http_parser *hp)
     return 0;
 }
 
+/*
+ * The target arrives in as many pieces as the reads split it into.  Past
+ * RC_HTTP_MAX_URL it is no longer stored, and the 414 waits for the end of
+ * the head: the parser only reports a bad byte in a piece it was given, so
+ * failing at once would answer 414 or 400 for the same bytes depending on
+ * where a read ended.  What is read meanwhile is bounded by max_request.
+ */
 static int rc__on_url(http_parser *hp, const char *at, size_t len)
 {
     rc_http_parser *p = rc__self(hp);
-    if (len > RC_HTTP_MAX_URL - p->req.url_len)
-        return rc__fail(p, 414, "request target too long");
+    if (p->url_too_long || len > RC_HTTP_MAX_URL - p->req.url_len) {
+        p->url_too_long = true;
+        return 0;
+    }
     memcpy(p->req.url + p->req.url_len, at, len);
     p->req.url_len += len;
     p->req.url[p->req.url_len] = '\0';
@@ -53,6 +62,8 @@ static int rc__on_url(http_parser *hp, const char *at, size_t len)
 static int rc__on_headers_complete(http_parser *hp)
 {
     rc_http_parser *p = rc__self(hp);
+    if (p->url_too_long)
+        return rc__fail(p, 414, "request target too long");
     if (hp->http_major != 1)
         return rc__fail(p, 505, "only HTTP/1.x is served");
     if (hp->flags & F_CHUNKED)

@@ -57,6 +57,7 @@ typedef struct rc_http_parser {
     size_t seen;        /* bytes of the current request consumed so far */
     bool started;       /* the current request has begun (a byte of it was consumed) */
     bool headers_done;  /* on_headers_complete ran for the current request */
+    bool url_too_long;  /* the target passed RC_HTTP_MAX_URL: 414 at the end of the head */
     bool complete;      /* on_message_complete ran for the current request */
     int error_status;   /* HTTP status of the error (RC_HTTP_ERROR) */
     const char *error;  /* a static sentence describing it */

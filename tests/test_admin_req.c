@@ -85,13 +85,21 @@ static void test_http_bounds(void)
     RC_CHECK_EQ_INT(parse(&p, 1024, "GET / HTTP/2.0\r\n\r\n", &used), RC_HTTP_ERROR);
     RC_CHECK_EQ_INT(p.error_status, 505);
     rc_http_free(&p);
-    /* A target over RC_HTTP_MAX_URL: 414. */
-    char *url = malloc(RC_HTTP_MAX_URL + 64);
-    memset(url, 'a', RC_HTTP_MAX_URL + 63);
+    /* A target over RC_HTTP_MAX_URL: 414 once the head is complete (more is awaited before). */
+    char *url = malloc(RC_HTTP_MAX_URL + 128);
+    memset(url, 'a', RC_HTTP_MAX_URL + 64);
     memcpy(url, "GET /", 5);
-    url[RC_HTTP_MAX_URL + 63] = '\0';
+    url[RC_HTTP_MAX_URL + 64] = '\0';
+    RC_CHECK_EQ_INT(parse(&p, 64 * 1024, url, &used), RC_HTTP_MORE);
+    rc_http_free(&p);
+    strcpy(url + RC_HTTP_MAX_URL + 64, " HTTP/1.1\r\n\r\n");
     RC_CHECK_EQ_INT(parse(&p, 64 * 1024, url, &used), RC_HTTP_ERROR);
     RC_CHECK_EQ_INT(p.error_status, 414);
+    rc_http_free(&p);
+    /* A bad byte after the limit is a 400, whether or not the limit was seen first. */
+    url[RC_HTTP_MAX_URL + 32] = '\x7f';
+    RC_CHECK_EQ_INT(parse(&p, 64 * 1024, url, &used), RC_HTTP_ERROR);
+    RC_CHECK_EQ_INT(p.error_status, 400);
     rc_http_free(&p);
     free(url);
 }
