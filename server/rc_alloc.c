@@ -85,6 +85,13 @@ size_t rc_alloc_usable(const void *ptr)
     return ptr ? malloc_usable_size((void *)ptr) : 0;
 }
 
+size_t rc_alloc_heap_usable(size_t n)
+{
+    const size_t word = sizeof(size_t);
+    size_t chunk = (n + word + 15u) / 16u * 16u;
+    return (chunk < 4u * word ? 4u * word : chunk) - word;
+}
+
 /* The system's page size (arrays are allocated rarely: no need to cache it). */
 static size_t rc__page_size(void)
 {
@@ -94,11 +101,8 @@ static size_t rc__page_size(void)
 
 size_t rc_array_estimate(size_t bytes, size_t page_size)
 {
-    if (bytes < RC_ARRAY_MAP_MIN) {
-        const size_t word = sizeof(size_t); /* glibc: 8-byte header, 16-byte chunks */
-        size_t chunk = (bytes + word + 15u) / 16u * 16u;
-        return (chunk < 4u * word ? 4u * word : chunk) - word;
-    }
+    if (bytes < RC_ARRAY_MAP_MIN)
+        return rc_alloc_heap_usable(bytes);
     return (bytes + page_size - 1u) / page_size * page_size;
 }
 

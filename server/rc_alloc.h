@@ -25,6 +25,13 @@ char *rc_xstrndup(const char *s, size_t n);
 size_t rc_alloc_usable(const void *ptr);
 
 /*
+ * rc_alloc_heap_usable - the usable size glibc malloc gives a request of n
+ * bytes served from its heap: n plus one size word rounded up to 16 bytes
+ * (at least four words), less the size word.
+ */
+size_t rc_alloc_heap_usable(size_t n);
+
+/*
  * Large arrays (the store's index buckets and CLOCK rings).  From
  * RC_ARRAY_MAP_MIN bytes up, an array is a private anonymous mapping of its
  * own, so freeing one (when it is replaced by one twice the size) gives its

@@ -29,12 +29,9 @@ static size_t rc__round_up(size_t n, size_t to)
 size_t rc__alloc_estimate(const rc_store *st, size_t n)
 {
     const size_t word = sizeof(size_t);
-    size_t chunk = rc__round_up(n + word, 16u);
-    if (chunk < 4u * word)
-        chunk = 4u * word;
-    size_t usable = chunk - word;
+    size_t usable = rc_alloc_heap_usable(n);
     if (n >= RC__MMAP_THRESHOLD) {
-        size_t mapped = rc__round_up(chunk + word, st->page_size) - 2u * word;
+        size_t mapped = rc__round_up(usable + 2u * word, st->page_size) - 2u * word;
         if (mapped > usable)
             usable = mapped;
     }
