@@ -12,19 +12,7 @@
 
 #include "recache/rc_proto.h"
 
-static uint64_t rc__le_get(const uint8_t *p, unsigned width)
-{
-    uint64_t v = 0;
-    for (unsigned i = width; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void rc__le_put(uint8_t *p, uint64_t v, unsigned width)
-{
-    for (unsigned i = 0; i < width; i++, v >>= 8)
-        p[i] = (uint8_t)v;
-}
+#include "rc_le.h"
 
 _Static_assert(sizeof(float) == 4, "scores are IEEE 754 binary32");
 

@@ -8,19 +8,7 @@
 
 #include <string.h>
 
-static void rc__put64(uint8_t *p, uint64_t v)
-{
-    for (unsigned i = 0; i < 8; i++, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t rc__get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (unsigned i = 8; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
+#include "rc_le.h"
 
 /* Body length of a known kind with a name of name_len bytes; 0 for an unknown kind. */
 static size_t rc__body_len(uint8_t kind, size_t name_len)
@@ -47,22 +35,20 @@ long rc_peerwire_encode(const rc_peerwire_rec *r, uint8_t *buf, size_t cap)
     if (cap < 3u + body)
         return RC_EBUFFER;
     buf[0] = r->kind;
-    buf[1] = (uint8_t)body;
-    buf[2] = (uint8_t)(body >> 8);
+    rc__le_put(buf + 1, body, 2);
     buf[3] = (uint8_t)r->name.len;
     memcpy(buf + 4, r->name.ptr, r->name.len);
     uint8_t *p = buf + 4 + r->name.len;
     if (r->kind == RC_PEERWIRE_VERSION) {
-        rc__put64(p, r->version);
+        rc__le_put(p, r->version, 8);
     } else if (r->kind == RC_PEERWIRE_SUPPRESS) {
-        rc__put64(p, r->item);
-        rc__put64(p + 8, r->stamp);
-        for (unsigned i = 0; i < 4; i++)
-            p[16 + i] = (uint8_t)(r->ttl_ms >> (8 * i));
+        rc__le_put(p, r->item, 8);
+        rc__le_put(p + 8, r->stamp, 8);
+        rc__le_put(p + 16, r->ttl_ms, 4);
         p[20] = r->suppressed ? 1u : 0u;
     } else {
-        rc__put64(p, r->hard);
-        rc__put64(p + 8, r->any);
+        rc__le_put(p, r->hard, 8);
+        rc__le_put(p + 8, r->any, 8);
     }
     return (long)(3u + body);
 }
@@ -75,7 +61,7 @@ int rc_peerwire_next(rc_slice *rest, rc_peerwire_rec *out)
     if (rest->len < 3u)
         return RC_EBAD_FRAME;
     const uint8_t *p = rest->ptr;
-    size_t body = (size_t)p[1] | (size_t)p[2] << 8;
+    size_t body = (size_t)rc__le_get(p + 1, 2);
     if (rest->len - 3u < body)
         return RC_EBAD_FRAME;
     out->kind = p[0];
@@ -88,18 +74,17 @@ int rc_peerwire_next(rc_slice *rest, rc_peerwire_rec *out)
         out->name = (rc_slice){p + 4, (uint32_t)name_len};
         const uint8_t *v = p + 4 + name_len;
         if (p[0] == RC_PEERWIRE_VERSION) {
-            out->version = rc__get64(v);
+            out->version = rc__le_get(v, 8);
         } else if (p[0] == RC_PEERWIRE_SUPPRESS) {
             if (v[20] > 1u)
                 return RC_EBAD_FRAME;
-            out->item = rc__get64(v);
-            out->stamp = rc__get64(v + 8);
-            out->ttl_ms = (uint32_t)v[16] | (uint32_t)v[17] << 8 | (uint32_t)v[18] << 16 |
-                          (uint32_t)v[19] << 24;
+            out->item = rc__le_get(v, 8);
+            out->stamp = rc__le_get(v + 8, 8);
+            out->ttl_ms = (uint32_t)rc__le_get(v + 16, 4);
             out->suppressed = v[20];
         } else {
-            out->hard = rc__get64(v);
-            out->any = rc__get64(v + 8);
+            out->hard = rc__le_get(v, 8);
+            out->any = rc__le_get(v + 8, 8);
         }
     }
     rest->ptr += 3u + body;

@@ -28,6 +28,8 @@
 
 #include "recache/rc_proto.h"
 
+#include "rc_le.h"
+
 /* ---- wire types ----------------------------------------------------------------------------- */
 
 enum rc__type {
@@ -331,20 +333,6 @@ static int rc__select_layout(const rc_msg *msg, const uint8_t **out)
 
 /* ---- little helpers ------------------------------------------------------------------------- */
 
-static uint64_t rc__get_le(const uint8_t *p, unsigned width)
-{
-    uint64_t v = 0;
-    for (unsigned i = width; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void rc__put_le(uint8_t *p, uint64_t v, unsigned width)
-{
-    for (unsigned i = 0; i < width; i++, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
 /* The limit that bounds a string length or list count under lim. */
 static uint64_t rc__limit_of(const rc__type_rule *t, const rc_limits *lim)
 {
@@ -450,7 +438,7 @@ static int rc__read_str(rc__reader *r, const rc__type_rule *t, const rc_limits *
     const uint8_t *prefix;
     if (!rc__take(r, t->width, &prefix))
         return RC_EBAD_FRAME;
-    uint64_t len = rc__get_le(prefix, t->width);
+    uint64_t len = rc__le_get(prefix, t->width);
     int err = rc__check_len(t, len, lim);
     if (err)
         return err;
@@ -491,7 +479,7 @@ static int rc__read_uint(rc__reader *r, const rc__field *f, unsigned width, rc_m
     const uint8_t *p;
     if (!rc__take(r, width, &p))
         return RC_EBAD_FRAME;
-    uint64_t v = rc__get_le(p, width);
+    uint64_t v = rc__le_get(p, width);
     if (v < f->lo || v > f->hi)
         return RC_EBAD_FRAME;
     rc__store_uint(rc__member(msg, f), width, v);
@@ -562,13 +550,13 @@ int rc_decode_header(const uint8_t *buf, size_t len, uint32_t max_frame, rc_msg 
     /* Filled before the remaining checks so an error response can echo the id. */
     msg->opcode = buf[2];
     msg->hflags = buf[3];
-    msg->status = (uint16_t)rc__get_le(buf + 4, 2);
-    msg->request_id = (uint32_t)rc__get_le(buf + 8, 4);
+    msg->status = (uint16_t)rc__le_get(buf + 4, 2);
+    msg->request_id = (uint32_t)rc__le_get(buf + 8, 4);
 
     if ((msg->hflags & ~RC_HF_MASK) != 0 || msg->hflags == RC_HF_MASK ||
-        rc__get_le(buf + 6, 2) != 0)
+        rc__le_get(buf + 6, 2) != 0)
         return RC_EBAD_FRAME;
-    uint64_t total = RC_HEADER_SIZE + rc__get_le(buf + 12, 4); /* 64-bit: cannot wrap */
+    uint64_t total = RC_HEADER_SIZE + rc__le_get(buf + 12, 4); /* 64-bit: cannot wrap */
     if (total > max_frame)
         return RC_EFRAME_TOO_LARGE;
     *frame_len = (uint32_t)total;
@@ -688,7 +676,7 @@ static void rc__write_field(const rc_msg *msg, uint8_t fid, bool with_value, uin
     const void *member = rc__cmember(msg, f);
 
     if (t->kind == RC__K_INT) {
-        rc__put_le(*pos, rc__load_uint(member, t->width), t->width);
+        rc__le_put(*pos, rc__load_uint(member, t->width), t->width);
         *pos += t->width;
         return;
     }
@@ -698,7 +686,7 @@ static void rc__write_field(const rc_msg *msg, uint8_t fid, bool with_value, uin
         return;
     }
     const rc_slice *s = member;
-    rc__put_le(*pos, t->kind == RC__K_LIST ? msg->ntags : s->len, t->width);
+    rc__le_put(*pos, t->kind == RC__K_LIST ? msg->ntags : s->len, t->width);
     *pos += t->width;
     if (s->len > 0 && (with_value || !rc__is_value(f->type))) {
         memcpy(*pos, s->ptr, s->len);
@@ -712,10 +700,10 @@ static void rc__write_header(const rc_msg *msg, uint32_t body_len, uint8_t *p)
     p[1] = RC_PROTO_VERSION;
     p[2] = msg->opcode;
     p[3] = msg->hflags;
-    rc__put_le(p + 4, msg->status, 2);
-    rc__put_le(p + 6, 0, 2);
-    rc__put_le(p + 8, msg->request_id, 4);
-    rc__put_le(p + 12, body_len, 4);
+    rc__le_put(p + 4, msg->status, 2);
+    rc__le_put(p + 6, 0, 2);
+    rc__le_put(p + 8, msg->request_id, 4);
+    rc__le_put(p + 12, body_len, 4);
 }
 
 /* Shared body of rc_encode and rc_encode_head. */
