@@ -764,6 +764,7 @@ static bool rb__on_response(rb__conn *c, const rc_msg *m)
         return false;
     uint64_t stamp = rb_oracle_tick(&t->sh->oracle); /* acknowledged: after the answer arrived */
     uint64_t now = rb__now();
+    t->st.answered++;
     if (s->measured) {
         rb_hist_record(&t->st.op[s->op], now - s->t_send);
         rb_hist_record(&t->interval, now - s->t_send);

@@ -24,6 +24,8 @@
     X(stale_hits, "reads answered with a value flagged stale")                                     \
     X(misses, "reads answered with no value")                                                      \
     X(errors, "error responses and failed connections")                                            \
+    X(answered, "responses over the whole run, warmup included: divides a server's CPU time "      \
+                "measured around the bench process")                                               \
     X(leases_won, "lease reads that were handed a lease")                                          \
     X(lease_held, "lease reads told another reader holds the lease")                               \
     X(wait_timeouts, "parked lease reads that timed out")                                          \

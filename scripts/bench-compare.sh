@@ -10,10 +10,11 @@
 # of this shared machine do not always hit the same server), and records
 # ops/s, GET p99, throughput per second and the server's CPU per operation
 # (user + system time from /proc/PID/stat over the run, divided by the
-# operations: the figure that stays meaningful when the load generator
-# shares the cores).  Closed-loop runs put each server at its own maximum,
-# so the same-load rows then run every server open loop at one fixed rate
-# (--rate SAME_RATE, pipeline 1, latency from the scheduled send time).
+# operations answered over the same span, warmup included: the figure that
+# stays meaningful when the load generator shares the cores).  Closed-loop
+# runs put each server at its own maximum, so the same-load rows then run
+# every server open loop at one fixed rate (--rate SAME_RATE, pipeline 1,
+# latency from the scheduled send time).
 # Prints medians and the ratios recache/memcached and recache/redis, writes
 # the table to $OUT/table.md and a self-contained HTML page with SVG charts
 # (no scripts) to $OUT/report.html.  Servers not under test are idle.
@@ -27,7 +28,8 @@
 # Environment: RUNS (3), QUICK=1 (100k users, 2 s runs, 1 run, SAME_RATE
 # 20000), USERS, DURATION, SAME_RATE (50000 requests/s: below what every server sustains
 # here, so the p99s compare service, not backlog), CONNECTIONS (50),
-# THREADS (2), MEM_MB (2048), BUILD_DIR (build-bench, built if missing), OUT
+# THREADS (2), MEM_MB (2048), RECACHE_ARGS (extra recache-server options, e.g.
+# "--worker-yield-us 0"), BUILD_DIR (build-bench, built if missing), OUT
 # (directory for the JSON reports, the table and the HTML page).
 set -euo pipefail
 
@@ -46,45 +48,8 @@ ITEMS=96 # 32-byte header + 96 x 8 bytes = 800-byte values
 OUT=${OUT:-$(mktemp -d /tmp/bench-compare.XXXXXX)}
 mkdir -p "$OUT"
 
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT INT TERM
-
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need memcached || ! need redis-server || ! need redis-cli; then
-    echo "installing memcached and redis-server from apt" >&2
-    apt-get update -qq && apt-get install -y -qq memcached redis-server redis-tools >/dev/null
-fi
-
-BENCH=$BUILD_DIR/loadtest/recache-bench
-SERVER=$BUILD_DIR/server/recache-server
-CLI=$BUILD_DIR/clients/recache-cli
-# Always build (a no-op when current): stale binaries would measure old code or
-# lack options this script passes (--rate).
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$BUILD_DIR" -j2 --target recache-server recache-bench recache-cli >/dev/null
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Wait (bounded, 10 s) until something accepts connections on port $1.
-wait_port() {
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "server on port $1 did not come up" >&2
-    return 1
-}
+# shellcheck source=bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
@@ -101,34 +66,9 @@ entries() {
     esac
 }
 
-start_server() { # target port -> pid on stdout
-    case $1 in
-    recache)
-        "$SERVER" --bind 127.0.0.1 --port "$2" --threads "$THREADS" --memory "${MEM_MB}mb" \
-            >"$OUT/recache.log" 2>&1 &
-        ;;
-    memcached)
-        memcached -l 127.0.0.1 -p "$2" -U 0 -t "$THREADS" -m "$MEM_MB" -c 4096 -u "$(id -un)" \
-            >"$OUT/memcached.log" 2>&1 &
-        ;;
-    redis)
-        redis-server --bind 127.0.0.1 --port "$2" --save '' --appendonly no \
-            --maxmemory "${MEM_MB}mb" --maxmemory-policy allkeys-lru >"$OUT/redis.log" 2>&1 &
-        ;;
-    esac
-    echo $!
-}
-
-json_field() { # file python-expression-on-j
-    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
 TAGGED_TAGS=${TAGGED_TAGS:-2}
 COMMON=(--users "$USERS" --items "$ITEMS" --read-pct 90 --mode plain --tags 0
         --connections "$CONNECTIONS" --threads 2 --duration "$DURATION" --warmup 1)
-
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 declare -A PORT PID OPS P99 CPU RSSE RATE_OPS RATE_P99 RATE_CPU
 TARGETS=(recache memcached redis)
@@ -162,14 +102,7 @@ rss=$(rss_kb "$pid")
 n=$(entries recache "$port")
 RSSE_TAGGED=$(python3 -c "print(round($rss*1024/max($n,1),1))")
 echo "   RSS ${rss} kB, $n entries: $RSSE_TAGGED bytes per entry" >&2
-kill "$pid"
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-
-# order RUN - the targets rotated by the run number, so each leads in turn.
-order() {
-    local i n=${#TARGETS[@]}
-    for ((i = 0; i < n; i++)); do echo "${TARGETS[$(((i + $1) % n))]}"; done
-}
+stop_server "$pid"
 
 # measure TARGET FILE ARGS... - one bench run; prints "ops p99 cpu_us_per_op".
 measure() {
@@ -179,7 +112,8 @@ measure() {
     timeout 300 "$BENCH" --target "$target" --port "${PORT[$target]}" "${COMMON[@]}" "$@" \
         --json "$f" >"${f%.json}.txt"
     t1=$(cpu_ticks "${PID[$target]}")
-    ops=$(json_field "$f" 'j["ops"]')
+    # The CPU was measured around the whole bench run, warmup included: divide by every answer.
+    ops=$(json_field "$f" 'j["counters"]["answered"]')
     p99=$(json_field "$f" 'j["latency_us"]["get"]["p99"]')
     local cpu
     cpu=$(python3 -c "print(round(($t1 - $t0) * 1e6 / $CLK_TCK / max($ops, 1), 2))")
@@ -190,7 +124,7 @@ measure() {
 : >"$OUT/cpu.tsv"
 for run in $(seq "$RUNS"); do
     for depth in 1 16; do
-        for target in $(order "$run"); do
+        for target in $(order "$run" "${TARGETS[@]}"); do
             read -r ops p99 cpu < <(measure "$target" "$OUT/$target-p$depth-r$run.json" \
                 --pipeline "$depth" --seed "$run")
             echo "   run $run pipeline $depth $target: $ops ops/s, get p99 $p99 us, $cpu us CPU/op" >&2
@@ -200,7 +134,7 @@ for run in $(seq "$RUNS"); do
         done
     done
     # Same load for every server: open loop at SAME_RATE, so p99s are comparable.
-    for target in $(order "$run"); do
+    for target in $(order "$run" "${TARGETS[@]}"); do
         f="$OUT/$target-rate$SAME_RATE-r$run.json"
         read -r _ p99 cpu < <(measure "$target" "$f" --pipeline 1 --rate "$SAME_RATE" --seed "$run")
         ops=$(json_field "$f" 'round(j["pacing"]["achieved_per_sec"])')
@@ -219,7 +153,7 @@ echo "bench-compare: $USERS users, 800-byte values, 90% reads, $CONNECTIONS conn
      "recache and memcached $THREADS threads, Redis at its defaults (io-threads 1)," \
      "no tags, ${MEM_MB} MB limit, ${DURATION} s x $RUNS runs alternating servers (medians);" \
      "same-load rows open loop at $SAME_RATE requests/s, pipeline 1"
-echo "command: RUNS=$RUNS USERS=$USERS DURATION=$DURATION SAME_RATE=$SAME_RATE THREADS=$THREADS scripts/bench-compare.sh"
+echo "command: RUNS=$RUNS USERS=$USERS DURATION=$DURATION SAME_RATE=$SAME_RATE THREADS=$THREADS${RECACHE_ARGS:+ RECACHE_ARGS=\"$RECACHE_ARGS\"} scripts/bench-compare.sh"
 echo
 # row LABEL FORMAT RECACHE_VALUES MEMCACHED_VALUES REDIS_VALUES: medians of each and the two ratios.
 row() {

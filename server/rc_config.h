@@ -87,6 +87,10 @@
     X(write_timeout_ms, "write-timeout-ms", UINT, "30000", 0, 86400000,                            \
       "close a connection whose unsent output made no write progress for this long, in ms "        \
       "(0 = never)")                                                                               \
+    X(worker_yield_us, "worker-yield-us", UINT, "200", 0, 1000000,                                 \
+      "a worker that has run this long (microseconds) without waiting for input lets other "       \
+      "runnable threads go first (sched_yield), so on cores shared with clients it runs in short " \
+      "turns instead of long slices that stall its connections (0 = never)")                       \
     X(eviction, "eviction", STRING, "clock", 0, 0,                                                 \
       "eviction policy: clock (default) or sieve (NSDI 2024; fewer misses on skewed traces)")      \
     X(event_ring_bytes, "event-ring-bytes", SIZE, "16mb", RC_MB, 64 * RC_GB,                       \

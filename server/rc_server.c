@@ -349,6 +349,8 @@ static int rc__worker_init(rc_server *srv, rc_worker *w, rc__startup *progress)
 
     rc = rc_worker_core_wakeup_init(w);
     if (rc == 0)
+        rc = rc_worker_core_turns_init(w, srv->cfg->worker_yield_us);
+    if (rc == 0)
         rc = uv_timer_init(&w->loop, &w->drain_timer);
     if (rc != 0)
         rc_log_error("worker %u: cannot set up its loop: %s", w->index, uv_strerror(rc));

@@ -93,7 +93,12 @@ typedef struct rc_peers rc_peers;     /* rc_peers.h */
       "of which: events waited and their output wrote nothing for a "                              \
       "heartbeat interval")                                                                        \
     X(subscriber_ring_disconnects, "of which: an event they still needed left the event ring")     \
-    X(heartbeats_sent, "HEARTBEAT events sent")
+    X(heartbeats_sent, "HEARTBEAT events sent")                                                    \
+    X(worker_yields, "times a worker let other runnable threads go first after running "           \
+                     "worker-yield-us without waiting for input")                                  \
+    X(worker_yields_costly,                                                                        \
+      "of which: the worker was away more than four turns, which doubles its "                     \
+      "next turn (CPU-bound neighbours)")
 
 typedef struct rc_worker_stats {
 #define RC__STAT_FIELD(name, help) _Atomic uint64_t name;
@@ -172,8 +177,15 @@ struct rc_worker {
     uv_timer_t park_timer; /* armed for the earliest deadline in park_heap */
     rc_parked **park_heap; /* parked requests of this worker, a min-heap by deadline */
     size_t park_len, park_cap;
-    rc_sub *subs;         /* subscribed connections of this worker (rc_sub.prev/next) */
-    uv_timer_t sub_timer; /* heartbeat-ms: heartbeats and cut-off deadlines (rc_sub.h) */
+    rc_sub *subs;          /* subscribed connections of this worker (rc_sub.prev/next) */
+    uv_timer_t sub_timer;  /* heartbeat-ms: heartbeats and cut-off deadlines (rc_sub.h) */
+    uv_check_t turn_check; /* ends a turn longer than worker-yield-us (rc_worker.h) */
+    uint64_t turn_ns;      /* worker-yield-us in ns; 0 = never yield, turn_check unused */
+    uint64_t turn_pause;   /* no yield for this long after costly ones (0 = none) */
+    uint32_t turn_debt;    /* costly yields not yet paid back by cheap ones (rc_worker.c) */
+    uint64_t turn_resume;  /* uv_hrtime() before which no turn yields */
+    uint64_t turn_idle;    /* the loop's idle time (uv_metrics_idle_time) as this turn began */
+    uint64_t turn_start;   /* uv_hrtime() as this turn began */
 
     /*
      * Set by any publishing thread (exchange) before it wakes this worker,

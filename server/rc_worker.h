@@ -1,6 +1,7 @@
 /*
  * rc_worker.h - the worker core: a thread's libuv loop, its cross-thread
- * task queue and its wake-ups, knowing nothing about connections.
+ * task queue, its wake-ups and its turns, knowing nothing about
+ * connections.
  *
  * Design.  Another thread makes a worker do something only through
  * rc_worker_post (declared in rc_server.h): the task is queued under the
@@ -12,13 +13,40 @@
  * queued, so no task is lost and no uv_async_send can hit a closing
  * handle.
  *
- * Parts.  This module owns the loop, the queue and the wake-up; the rest
- * of a worker is parts the server registers with it (rc_worker_part): the
- * subscribers (rc_sub.h), the connections (rc_conn.h) and the parked
- * requests (rc_park.h).  Each part sets up its own per-worker handles,
+ * Parts.  This module owns the loop, the queue, the wake-up and the turns;
+ * the rest of a worker is parts the server registers with it
+ * (rc_worker_part): the subscribers (rc_sub.h), the connections
+ * (rc_conn.h) and the parked requests (rc_park.h).  Each part sets up its own per-worker handles,
  * stops at shutdown and releases what it holds; the core calls them in
  * the order registered (setup and stop) and releases them after the loop
  * closed.  Their fields still live in struct rc_worker (rc_server.h).
+ *
+ * Turns.  A worker that always finds input waiting never blocks, so the
+ * kernel sees a thread that runs whole time slices; on cores shared with
+ * its clients it is then preempted for a slice or more at a time, and all
+ * its connections wait that long.  So at the end of a loop iteration (a
+ * check handle), a worker that has run for worker-yield-us since it last
+ * waited for input calls sched_yield: the threads already waiting for its
+ * core (typically the clients it just answered) run first, and it comes
+ * back to a fresh turn.  Only there: every connection that was ready has
+ * been served by then, while a yield after one connection's batch leaves
+ * the others waiting behind the threads it lets run (tried: at 50,000
+ * requests/s the p99 went from 1.6-2.0 ms to 4.4-26 ms).  Whether it waited is read from libuv's
+ * idle-time metric, which grows only while the loop blocks for input.  On two cores shared with the
+ * load generator this takes the closed-loop GET p99 from about 6 ms to about 1 ms at pipeline 1
+ * (docs/BENCHMARKS.md).  A worker alone on its core pays one system call per turn.
+ *
+ * A yield pays off when the threads it lets go first are clients that
+ * block again soon; a CPU-bound neighbour instead keeps the core for its
+ * whole slice (two `yes` processes on the two cores halved the throughput
+ * of a worker that yielded every turn).  So a yield that kept the worker
+ * away for more than RC__TURN_AWAY_FACTOR turns is costly, and four costly
+ * yields close together (not paid back by eight cheap ones each) stop the
+ * worker yielding for a pause that starts at 10 ms and doubles with each
+ * further costly probe up to 1 s.  Clients make a costly yield now and
+ * then (under 1% of them on the benchmark); a CPU-bound neighbour makes
+ * about half of them costly.  Cheap yields pay the debt back and halve the
+ * pause, so yielding resumes by itself once the neighbours are gone.
  *
  * Locking: queue_lock guards tasks_head, tasks_tail and accepting_tasks
  * (rc_server.h); it is a leaf lock, never held while a task runs.
@@ -65,9 +93,17 @@ void rc_worker_parts_release(rc_worker *w);
 int rc_worker_core_wakeup_init(rc_worker *w);
 
 /*
+ * rc_worker_core_turns_init - end w's turns after yield_us microseconds of
+ * running without waiting for input (see Turns above); 0 = never, nothing
+ * set up.  Startup (main thread), before the loop first runs.  0 or a
+ * libuv error.
+ */
+int rc_worker_core_turns_init(rc_worker *w, uint64_t yield_us);
+
+/*
  * rc_worker_core_stop - on w's thread: refuse further tasks, close the
- * wakeup handle, run every task already queued, then stop every part in
- * order.
+ * wakeup handle and the turn check, run every task already queued, then
+ * stop every part in order.
  */
 void rc_worker_core_stop(rc_worker *w);
 

@@ -153,6 +153,8 @@ static void test_short_run(const rc_harness_server *srv)
     RC_CHECK_EQ_INT(run_bench(srv, args), 0);
     char *text = slurp(json);
     RC_CHECK(json_num(text, "ops") > 0);
+    /* `answered` counts the warm-up's answers too (the scripts divide server CPU by it). */
+    RC_CHECK(json_num(text, "answered") > json_num(text, "ops"));
     check_oracle_clean(text);
     RC_CHECK(json_num(text, "bumps") > 0);
     RC_CHECK(strstr(text, "\"p99\":") != NULL);
@@ -364,8 +366,42 @@ static void test_replay_policies(void)
     unlink(out);
 }
 
+/*
+ * Worker turns (worker-yield-us) through the real server: under one second
+ * of closed-loop load, workers whose turns may last 1 us yield, and none
+ * of their yields is counted costly more often than it happened; with
+ * worker-yield-us 0 no worker ever yields.
+ */
+static void test_worker_turns(void)
+{
+    const char *const yield_args[] = {"--worker-yield-us", "1", NULL};
+    const char *const never_args[] = {"--worker-yield-us", "0", NULL};
+    const char *const load[] = {
+        "--duration",    "1", "--warmup",   "0", "--users", "2000",  "--items", "8",
+        "--connections", "8", "--pipeline", "4", "--mode",  "plain", NULL};
+    long long yields[2], costly[2];
+    for (int i = 0; i < 2; i++) {
+        rc_harness_server srv;
+        RC_CHECK_EQ_INT(rc_harness_start(&srv, i == 0 ? yield_args : never_args), 0);
+        RC_CHECK_EQ_INT(run_bench(&srv, load), 0);
+        rc_client *c = rc_harness_client(&srv);
+        yields[i] = rc_harness_node_stat(c, "worker_yields");
+        costly[i] = rc_harness_node_stat(c, "worker_yields_costly");
+        rc_close(c);
+        RC_CHECK_EQ_INT(rc_harness_stop(&srv), 0);
+        fprintf(stderr, "   worker-yield-us %s: %lld yields, %lld costly\n", i == 0 ? "1" : "0",
+                yields[i], costly[i]);
+    }
+    RC_CHECK(yields[0] > 0);
+    RC_CHECK(costly[0] >= 0 && costly[0] <= yields[0]);
+    RC_CHECK_EQ_INT(yields[1], 0);
+    RC_CHECK_EQ_INT(costly[1], 0);
+}
+
 int main(void)
 {
+    fprintf(stderr, "-- test_worker_turns\n");
+    test_worker_turns();
     fprintf(stderr, "-- test_replay_policies\n");
     test_replay_policies();
     fprintf(stderr, "-- test_cluster_run\n");

@@ -473,6 +473,26 @@ static void test_lease_options(void)
     rc_config_free(&cfg);
 }
 
+/* worker-yield-us: 200 by default, 0 turns yielding off, at most one second. */
+static void test_worker_yield_option(void)
+{
+    rc_config cfg;
+    rc_config_init(&cfg);
+    RC_CHECK_EQ_U64(cfg.worker_yield_us, 200);
+    RC_CHECK_RC(rc_config_set(&cfg, "worker-yield-us", "0", err, sizeof(err)), 0);
+    RC_CHECK_EQ_U64(cfg.worker_yield_us, 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "worker-yield-us", "1000000", err, sizeof(err)), 0);
+    RC_CHECK_RC(rc_config_set(&cfg, "worker-yield-us", "1000001", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK(strstr(err, "worker-yield-us") != NULL && strstr(err, "out of range") != NULL);
+    RC_CHECK_RC(rc_config_set(&cfg, "worker-yield-us", "-1", err, sizeof(err)), RC_EINVAL);
+    RC_CHECK_EQ_U64(cfg.worker_yield_us, 1000000); /* unchanged on failure */
+    rc_config_action action;
+    const char *const args[] = {"--worker-yield-us", "50", NULL};
+    RC_CHECK_RC(parse_args(&cfg, &action, args), 0);
+    RC_CHECK_EQ_U64(cfg.worker_yield_us, 50);
+    rc_config_free(&cfg);
+}
+
 /* Subscribe-channel options: defaults, bounds, size suffixes, file lines and flags. */
 static void test_subscribe_options(void)
 {
@@ -766,6 +786,7 @@ int main(void)
     RC_TEST_RUN(test_validate);
     RC_TEST_RUN(test_lease_options);
     RC_TEST_RUN(test_subscribe_options);
+    RC_TEST_RUN(test_worker_yield_option);
     RC_TEST_RUN(test_help);
     RC_TEST_RUN(test_first_contact_messages);
     RC_TEST_RUN(test_resolve_bind);
